@@ -1,0 +1,184 @@
+//! Quantization codec (FORMAT.md §6): float32 values to 8- or 16-bit codes.
+//!
+//! The arithmetic is the reference's, to the bit: bounds are the exact f32 min and max
+//! widened to f64; each code is `floor(clamp((f64(v) - mn) * scale + 1e-8, 0, maxq))`
+//! with `scale = maxq / (mx - mn)`, three f64 operations in that order. The `+1e-8`
+//! nudge lifts values whose exact product is an integer but lands one ulp below it.
+
+/// Published bounds of a quantized payload (`[mn, mx]` in the manifests).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds {
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Largest code for `bits` (254 or 65534); the next value up is the missing marker.
+pub fn max_code(bits: u32) -> u32 {
+    if bits == 16 {
+        65534
+    } else {
+        254
+    }
+}
+
+/// The missing marker for `bits` (255 or 65535).
+pub fn marker(bits: u32) -> u32 {
+    max_code(bits) + 1
+}
+
+/// Minimum and maximum of finite f32 values (NaN skipped); `None` if there are none.
+pub fn finite_min_max(values: &[f32]) -> Option<(f32, f32)> {
+    let mut mn = f32::INFINITY;
+    let mut mx = f32::NEG_INFINITY;
+    let mut any = false;
+    for &v in values {
+        if v == v {
+            any = true;
+            if v < mn {
+                mn = v;
+            }
+            if v > mx {
+                mx = v;
+            }
+        }
+    }
+    any.then_some((mn, mx))
+}
+
+/// The code of one finite value, given bounds and the precomputed scale.
+#[inline(always)]
+fn code(v: f32, mn: f64, scale: f64, maxq: f64) -> u32 {
+    let t = ((v as f64 - mn) * scale) + 1e-8;
+    let t = t.clamp(0.0, maxq);
+    t as u32
+}
+
+/// Quantize `values` (all finite) into little-endian codes appended to `out`.
+///
+/// Returns the published bounds. A constant vector gives equal bounds and all codes 0.
+/// `values` must not be empty unless the caller accepts bounds of `(+inf, -inf)`; the
+/// exporter never quantizes zero cells.
+pub fn quantize(values: &[f32], bits: u32, out: &mut Vec<u8>) -> Bounds {
+    let (mn, mx) = finite_min_max(values).unwrap_or((0.0, 0.0));
+    quantize_with_bounds(values, bits, mn, mx, out);
+    Bounds { min: mn as f64, max: mx as f64 }
+}
+
+/// Quantize with NaN as the missing marker (outlier quantiles). `None` if every value is NaN,
+/// in which case nothing is written.
+pub fn quantize_with_missing(values: &[f32], bits: u32, out: &mut Vec<u8>) -> Option<Bounds> {
+    let (mn, mx) = finite_min_max(values)?;
+    quantize_with_bounds(values, bits, mn, mx, out);
+    Some(Bounds { min: mn as f64, max: mx as f64 })
+}
+
+/// Quantize against given f32 bounds; NaN becomes the marker.
+pub fn quantize_with_bounds(values: &[f32], bits: u32, mn: f32, mx: f32, out: &mut Vec<u8>) {
+    let width = if bits == 16 { 2 } else { 1 };
+    out.reserve(values.len() * width);
+    let maxq = max_code(bits);
+    let mark = marker(bits);
+    let (mn, mx) = (mn as f64, mx as f64);
+    let constant = mn == mx;
+    let scale = if constant { 0.0 } else { maxq as f64 / (mx - mn) };
+    let maxq = maxq as f64;
+    if bits == 16 {
+        for &v in values {
+            let c = if v != v {
+                mark
+            } else if constant {
+                0
+            } else {
+                code(v, mn, scale, maxq)
+            };
+            out.extend_from_slice(&(c as u16).to_le_bytes());
+        }
+    } else {
+        let start = out.len();
+        out.resize(start + values.len(), 0);
+        let dst = &mut out[start..];
+        if constant {
+            for (d, &v) in dst.iter_mut().zip(values) {
+                *d = if v != v { mark as u8 } else { 0 };
+            }
+        } else {
+            for (d, &v) in dst.iter_mut().zip(values) {
+                *d = if v != v { mark as u8 } else { code(v, mn, scale, maxq) as u8 };
+            }
+        }
+    }
+}
+
+/// The viewer's decoding (VIEWER.md B.11): `min + q * ((max - min) / maxq)` into f32,
+/// NaN for the marker, `min` for a constant field.
+pub fn dequantize(code: u32, bounds: Bounds, bits: u32) -> f32 {
+    if code == marker(bits) {
+        return f32::NAN;
+    }
+    if bounds.min == bounds.max {
+        return bounds.min as f32;
+    }
+    (bounds.min + code as f64 * ((bounds.max - bounds.min) / max_code(bits) as f64)) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn codes8(v: &[f32]) -> (Vec<u8>, Bounds) {
+        let mut out = Vec::new();
+        let b = quantize(v, 8, &mut out);
+        (out, b)
+    }
+
+    #[test]
+    fn nudge_reaches_exact_integers() {
+        // Integer data 0..=376 at 8 bits: k = 188 and 376 give 127 and 254 only with the nudge.
+        let v: Vec<f32> = (0..=376).map(|k| k as f32).collect();
+        let (c, b) = codes8(&v);
+        assert_eq!((b.min, b.max), (0.0, 376.0));
+        assert_eq!(c[188], 127);
+        assert_eq!(c[376], 254);
+        assert_eq!(c[0], 0);
+    }
+
+    #[test]
+    fn constant_field_is_all_zero_codes() {
+        let (c, b) = codes8(&[7.0; 5]);
+        assert_eq!(c, vec![0; 5]);
+        assert_eq!((b.min, b.max), (7.0, 7.0));
+    }
+
+    #[test]
+    fn missing_becomes_marker() {
+        let mut out = Vec::new();
+        let b = quantize_with_missing(&[f32::NAN, 0.5, 1.0], 16, &mut out).unwrap();
+        assert_eq!(b, Bounds { min: 0.5, max: 1.0 });
+        assert_eq!(out, vec![0xff, 0xff, 0, 0, 0xfe, 0xff]);
+        assert!(quantize_with_missing(&[f32::NAN; 3], 8, &mut Vec::new()).is_none());
+    }
+
+    proptest! {
+        /// The viewer's decoding of our codes is within half a quantization step (plus
+        /// the float32 rounding of the decoded value and the nudge).
+        #[test]
+        fn roundtrip_within_half_a_step(
+            v in prop::collection::vec(-1.0e6f32..1.0e6, 2..200),
+            bits in prop::sample::select(vec![8u32, 16]),
+        ) {
+            let mut out = Vec::new();
+            let b = quantize(&v, bits, &mut out);
+            let step = (b.max - b.min) / max_code(bits) as f64;
+            for (i, &x) in v.iter().enumerate() {
+                let c = if bits == 16 { u16::from_le_bytes([out[2*i], out[2*i+1]]) as u32 } else { out[i] as u32 };
+                prop_assert!(c <= max_code(bits));
+                let back = dequantize(c, b, bits) as f64;
+                let tol = step / 2.0 + 1e-8 * step + (x.abs() as f64).max(b.max.abs()) * 2f64.powi(-23);
+                // floor() puts a value in [code, code+1) steps, so the error is below one step;
+                // centring is the viewer's choice, not ours: the reference floors.
+                prop_assert!((back - x as f64).abs() <= step + tol, "x={x} back={back} step={step}");
+            }
+        }
+    }
+}

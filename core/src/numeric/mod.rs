@@ -1,0 +1,1 @@
+//! numpy's arithmetic, reproduced exactly where the output depends on it.

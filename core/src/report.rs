@@ -1,0 +1,104 @@
+//! `ExportReport`: what one export cost, phase by phase.
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// The phases of an export, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Argument checks, filesystem preparation and every input check before the first payload.
+    Validation,
+    Embeddings,
+    Vectors,
+    Obs,
+    Genes,
+    Graph,
+    Identity,
+    Publish,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 8] = [
+        Phase::Validation,
+        Phase::Embeddings,
+        Phase::Vectors,
+        Phase::Obs,
+        Phase::Genes,
+        Phase::Graph,
+        Phase::Identity,
+        Phase::Publish,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Validation => "validation",
+            Phase::Embeddings => "embeddings",
+            Phase::Vectors => "vectors",
+            Phase::Obs => "obs",
+            Phase::Genes => "genes",
+            Phase::Graph => "graph",
+            Phase::Identity => "identity",
+            Phase::Publish => "publish",
+        }
+    }
+}
+
+/// Wall and CPU time of one phase, and what it wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseTiming {
+    pub phase: Phase,
+    #[serde(serialize_with = "secs")]
+    pub wall: Duration,
+    /// CPU time of the whole process (all threads) during the phase.
+    #[serde(serialize_with = "secs")]
+    pub cpu: Duration,
+    pub files: u64,
+    /// Payload bytes before compression.
+    pub raw_bytes: u64,
+    /// Bytes written to disk.
+    pub bytes: u64,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// What one export did and cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportReport {
+    pub phases: Vec<PhaseTiming>,
+    #[serde(serialize_with = "secs")]
+    pub wall: Duration,
+    #[serde(serialize_with = "secs")]
+    pub cpu: Duration,
+    pub files_written: u64,
+    pub directories_created: u64,
+    /// Payload bytes before compression (JSON included).
+    pub raw_bytes: u64,
+    /// Bytes written to disk (JSON included).
+    pub bytes_written: u64,
+    pub n_cells: u64,
+    pub n_genes: u64,
+    pub n_edges: Option<u64>,
+    pub threads: usize,
+}
+
+impl ExportReport {
+    pub fn phase(&self, phase: Phase) -> Option<&PhaseTiming> {
+        self.phases.iter().find(|p| p.phase == phase)
+    }
+}
+
+/// CPU time consumed by this process so far (user + system, all threads).
+pub fn process_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes into the struct we pass.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut ru) != 0 {
+            return Duration::ZERO;
+        }
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+        tv(ru.ru_utime) + tv(ru.ru_stime)
+    }
+}
