@@ -101,7 +101,7 @@ macro_rules! with_values {
 ///
 /// `to_f32` is a *direct* cast (numpy's `astype(float32)`): int64 → f32 rounds once,
 /// to nearest even, which is not the same as going through f64 first.
-pub trait Element: Copy + Send + Sync + 'static {
+pub trait Element: Copy + Send + Sync + 'static + IntoValues {
     const DTYPE: DType;
     fn to_f64(self) -> f64;
     fn to_f32(self) -> f32;
@@ -245,6 +245,29 @@ impl Values {
     /// Bytes held by the buffer.
     pub fn nbytes(&self) -> usize {
         self.len() * self.dtype().size()
+    }
+}
+
+/// Wrapping a typed vector into [`Values`], generically.
+pub trait IntoValues: Sized {
+    fn into_values(v: Vec<Self>) -> Values;
+}
+
+macro_rules! into_values {
+    ($($t:ty => $var:ident),*) => {$(
+        impl IntoValues for $t {
+            fn into_values(v: Vec<Self>) -> Values {
+                Values::$var(v)
+            }
+        }
+    )*};
+}
+into_values!(bool => Bool, i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8, u16 => U16, u32 => U32, u64 => U64, f32 => F32, f64 => F64);
+
+impl Values {
+    /// Wrap a typed vector.
+    pub fn from_vec<T: IntoValues>(v: Vec<T>) -> Values {
+        T::into_values(v)
     }
 }
 

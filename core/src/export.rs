@@ -1,24 +1,131 @@
-//! The export pipeline.
-use crate::{Dataset, ExportOptions, ExportReport, Result};
+//! The export pipeline: the reference's order of checks (FORMAT.md §2), then the
+//! payloads into a staging directory, then atomic publication (§14).
+//!
+//! Every refusal happens before the first payload is written, and a failure at any
+//! point after the transaction began rolls it back, so `out_dir` is either the previous
+//! generation, untouched, or the complete new one.
+
+use crate::error::Result;
+use crate::publish::{resolve_out_dir, Transaction};
+use crate::report::{ExportReport, Phase};
+use crate::stage::clock::PhaseClock;
+use crate::stage::output::Output;
+use crate::stage::{embeddings, genes, graph, identity, latent, obs, vectors};
+use crate::{Dataset, ExportOptions};
 use std::path::Path;
 
-/// Progress of a running export.
+/// Progress of a running export, for progress bars.
 #[derive(Clone, Copy, Debug)]
 pub enum Progress {
+    /// The phase that starts now.
+    Phase(Phase),
+    /// The gene stage starts: `total` genes to write.
     GenesStarted { total: usize },
+    /// One gene file was written (`bytes` on disk).
     GeneDone { bytes: u64 },
 }
 
+/// Export `dataset` to `out_dir`, as `cellucid.prepare()` 0.9.2 would.
 pub fn export(dataset: &Dataset, options: &ExportOptions, out_dir: &Path) -> Result<ExportReport> {
     export_with_progress(dataset, options, out_dir, &|_| {})
 }
 
+/// [`export`], reporting progress to `progress` (called from worker threads too).
 pub fn export_with_progress(
     dataset: &Dataset,
     options: &ExportOptions,
     out_dir: &Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ExportReport> {
-    let _ = (dataset, options, out_dir, progress);
-    todo!()
+    let mut clock = PhaseClock::start(Phase::Validation);
+    progress(Progress::Phase(Phase::Validation));
+    // A. Arguments, before anything touches the disk.
+    options.check_arguments()?;
+    let out_dir = resolve_out_dir(out_dir)?;
+    // B, C. Lock, recovery, out_dir checks, journal, stage. Dropping `txn` rolls back.
+    let txn = Transaction::begin(&out_dir, options.force)?;
+    // D. Everything that can refuse the input, before the first payload.
+    options.check_codecs()?;
+    let checked = embeddings::check(dataset)?;
+    let n = checked.n_cells;
+    clock.switch(Phase::Graph);
+    let graph = graph::prepare(dataset.connectivities.as_ref(), n)?;
+    clock.switch(Phase::Embeddings);
+    let norms = embeddings::normalize(&checked)?;
+    clock.switch(Phase::Obs);
+    let latent = latent::prepare(dataset, n)?;
+    let obs = obs::prepare(dataset, options, n, &norms, &latent)?;
+    clock.switch(Phase::Genes);
+    let genes = genes::prepare(dataset, options, n)?;
+    clock.switch(Phase::Vectors);
+    let vectors = vectors::prepare(dataset, options, n, &norms)?;
+    clock.switch(Phase::Genes);
+    if let Some(g) = &genes {
+        g.preflight()?;
+    }
+    clock.switch(Phase::Obs);
+    obs::check_outlier_sets(&obs, options)?;
+
+    // D.10. Payloads and manifests, in the reference's order.
+    let output = Output::new(txn.stage_dir(), options);
+    clock.switch(Phase::Embeddings);
+    progress(Progress::Phase(Phase::Embeddings));
+    let w = embeddings::write(&norms, &output)?;
+    clock.add_output(Phase::Embeddings, w.files, w.raw_bytes, w.bytes);
+    if let Some(v) = &vectors {
+        clock.switch(Phase::Vectors);
+        progress(Progress::Phase(Phase::Vectors));
+        let w = vectors::write(v, &output)?;
+        clock.add_output(Phase::Vectors, w.files, w.raw_bytes, w.bytes);
+    }
+    clock.switch(Phase::Obs);
+    progress(Progress::Phase(Phase::Obs));
+    let w = obs::write(&obs, options, n, &output)?;
+    clock.add_output(Phase::Obs, w.files, w.raw_bytes, w.bytes);
+    if let Some(g) = &genes {
+        clock.switch(Phase::Genes);
+        progress(Progress::Phase(Phase::Genes));
+        progress(Progress::GenesStarted { total: g.ids.len() });
+        let w = g.write(options, &output, &|bytes| progress(Progress::GeneDone { bytes }))?;
+        clock.add_output(Phase::Genes, w.files, w.raw_bytes, w.bytes);
+    }
+    if let Some(gr) = &graph {
+        clock.switch(Phase::Graph);
+        progress(Progress::Phase(Phase::Graph));
+        let w = graph::write(gr, options, &output)?;
+        clock.add_output(Phase::Graph, w.files, w.raw_bytes, w.bytes);
+    }
+    clock.switch(Phase::Identity);
+    progress(Progress::Phase(Phase::Identity));
+    let n_genes = genes.as_ref().map_or(0, |g| g.ids.len());
+    let summary = identity::Summary {
+        n_cells: n,
+        n_genes,
+        dims: &checked.dims,
+        obs: &obs,
+        n_edges: graph.as_ref().map(|g| g.src.len()),
+        vectors: vectors.as_ref(),
+    };
+    let w = identity::write(&summary, options, &output)?;
+    clock.add_output(Phase::Identity, w.files, w.raw_bytes, w.bytes);
+    let (files, dirs, raw_bytes, bytes) = output.totals();
+
+    // E. Publication.
+    clock.switch(Phase::Publish);
+    progress(Progress::Phase(Phase::Publish));
+    txn.commit(options.durability)?;
+    let (phases, wall, cpu) = clock.finish();
+    Ok(ExportReport {
+        phases,
+        wall,
+        cpu,
+        files_written: files,
+        directories_created: dirs,
+        raw_bytes,
+        bytes_written: bytes,
+        n_cells: n as u64,
+        n_genes: n_genes as u64,
+        n_edges: graph.as_ref().map(|g| g.src.len() as u64),
+        threads: rayon::current_num_threads(),
+    })
 }

@@ -1,0 +1,392 @@
+//! `var/` and `var_manifest.json` (FORMAT.md §9): gene ids and panel, the pre-flight
+//! check of every exported column, and the parallel gene writer.
+//!
+//! The writer never densifies the matrix whole: each rayon worker owns one column
+//! buffer of `n` f32 plus its payload and gzip buffers, fills the buffer straight from
+//! the CSC column (or from the dense array), quantizes, compresses and writes the file.
+
+use super::csc::{coo_to_csc, csr_to_csc};
+use super::diagnosis::{diagnose_slice, shape_repr};
+use super::obs::ext_dtype;
+use super::output::{Output, Written};
+use crate::codec::json::Json;
+use crate::codec::quantize::{self, Bounds};
+use crate::codec::GzipEncoder;
+use crate::dataset::{Compressed, Dataset, DenseArray, Element, Label, Matrix, Values};
+use crate::error::{ExportError, Result};
+use crate::options::{check_display_as, ExportOptions};
+use crate::text::{py_repr, py_repr_list};
+use crate::with_values;
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+/// The gene matrix in a column-readable layout.
+pub enum Columns<'a> {
+    Csc(Cow<'a, Compressed>),
+    Dense(&'a DenseArray),
+}
+
+/// Exported genes: ids in panel order, their var columns, and the matrix.
+pub struct Genes<'a> {
+    pub ids: Vec<String>,
+    pub columns: Vec<usize>,
+    pub matrix: Columns<'a>,
+    pub n_cells: usize,
+}
+
+fn type_name(l: &Label) -> &'static str {
+    match l {
+        Label::Str(_) => "str",
+        Label::Int(_) => "int",
+        Label::Float(_) => "float",
+        Label::Bool(_) => "bool",
+    }
+}
+
+/// D.7: var, matrix shape, ids, panel. `None` when there is no gene_expression.
+pub fn prepare<'a>(ds: &'a Dataset, options: &ExportOptions, n_cells: usize) -> Result<Option<Genes<'a>>> {
+    let Some(matrix) = &ds.gene_expression else { return Ok(None) };
+    let Some(var) = &ds.var else {
+        return Err(ExportError::value("var", "var DataFrame must be provided when gene_expression is given."));
+    };
+    let shape = matrix.shape();
+    if shape.len() != 2 {
+        return Err(ExportError::value(
+            "gene_expression",
+            format!("gene_expression must be a 2D array or sparse matrix; got shape {}.", shape_repr(&shape)),
+        ));
+    }
+    let (rows, n_genes) = (shape[0], shape[1]);
+    if rows != n_cells {
+        return Err(ExportError::value(
+            "gene_expression",
+            format!("gene_expression has {rows} cells, but embeddings have {n_cells} cells."),
+        ));
+    }
+    if var.len() != n_genes {
+        return Err(ExportError::value("var", format!("var has {} rows, but gene_expression has {n_genes} genes.", var.len())));
+    }
+    let (source, what): (&[Label], String) = match &options.var_gene_id_column {
+        None => (&var.index, "var index".to_string()),
+        Some(col) if col.is_empty() => {
+            return Err(ExportError::value("var_gene_id_column", "var_gene_id_column must be a native non-empty string or None."));
+        }
+        Some(col) => match var.columns.iter().find(|(name, _)| name == col) {
+            Some((_, values)) => (values, format!("var column {}", py_repr(col))),
+            None => {
+                let names: Vec<&str> = var.columns.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(ExportError::key(
+                    "var_gene_id_column",
+                    format!("var_gene_id_column {} not found in var. Available columns: {}", py_repr(col), py_repr_list(&names)),
+                ));
+            }
+        },
+    };
+    let mut all_ids = Vec::with_capacity(source.len());
+    for (i, l) in source.iter().enumerate() {
+        match l {
+            Label::Str(s) if s.is_empty() => {
+                return Err(ExportError::value("var", format!("{what} identifier at position {i} must be non-empty.")));
+            }
+            Label::Str(s) => all_ids.push(s.as_str()),
+            other => {
+                return Err(ExportError::type_(
+                    "var",
+                    format!("{what} identifier at position {i} must be a string, got {}.", type_name(other)),
+                ));
+            }
+        }
+    }
+    let mut position: HashMap<&str, usize> = HashMap::with_capacity(all_ids.len());
+    for (i, id) in all_ids.iter().enumerate() {
+        if position.insert(id, i).is_some() {
+            return Err(ExportError::value("var", format!("Gene key {} is duplicated.", py_repr(id))));
+        }
+    }
+    let (ids, columns): (Vec<String>, Vec<usize>) = match &options.gene_identifiers {
+        None => (all_ids.iter().map(|s| s.to_string()).collect(), (0..n_genes).collect()),
+        Some(panel) => {
+            let mut seen = HashSet::new();
+            for id in panel {
+                if !seen.insert(id.as_str()) {
+                    return Err(ExportError::value("gene_identifiers", format!("Requested gene key {} is duplicated.", py_repr(id))));
+                }
+            }
+            let missing: Vec<&String> = panel.iter().filter(|id| !position.contains_key(id.as_str())).collect();
+            if !missing.is_empty() {
+                return Err(ExportError::key(
+                    "gene_identifiers",
+                    format!("gene_identifiers contain identifiers not present in var: {}.", py_repr_list(&missing)),
+                ));
+            }
+            (panel.clone(), panel.iter().map(|id| position[id.as_str()]).collect())
+        }
+    };
+    for (i, id) in ids.iter().enumerate() {
+        check_display_as("gene_identifiers", &format!("Gene identifier at position {i}"), id)?;
+    }
+    let matrix = match matrix {
+        Matrix::Dense(d) => Columns::Dense(d),
+        Matrix::Csc(c) => Columns::Csc(Cow::Borrowed(c)),
+        Matrix::Csr(c) => Columns::Csc(Cow::Owned(csr_to_csc(c))),
+        Matrix::Coo(c) => Columns::Csc(Cow::Owned(coo_to_csc(c))),
+    };
+    Ok(Some(Genes { ids, columns, matrix, n_cells }))
+}
+
+/// Densify CSC column `col` into `buf` as f32: duplicates summed in the source dtype,
+/// in storage order, then rounded once. `acc` is scratch for the duplicate case.
+fn densify_csc<T: Element>(c: &Compressed, data: &[T], col: usize, buf: &mut [f32], acc: &mut Vec<T>) {
+    let (a, b) = (c.indptr[col] as usize, c.indptr[col + 1] as usize);
+    let idx = &c.indices[a..b];
+    let vals = &data[a..b];
+    buf.fill(0.0);
+    if idx.windows(2).all(|w| w[0] < w[1]) {
+        for (&r, &v) in idx.iter().zip(vals) {
+            buf[r as usize] = v.to_f32();
+        }
+    } else {
+        acc.clear();
+        acc.resize(buf.len(), T::zero());
+        for (&r, &v) in idx.iter().zip(vals) {
+            acc[r as usize] = acc[r as usize].add_same(v);
+        }
+        for (&r, _) in idx.iter().zip(vals) {
+            buf[r as usize] = acc[r as usize].to_f32();
+        }
+    }
+}
+
+/// The dense source column `col` as typed values (for diagnosis).
+fn column_values<T: Element>(data: &[T], n_genes: usize, col: usize) -> Vec<T> {
+    data.iter().skip(col).step_by(n_genes.max(1)).copied().collect()
+}
+
+/// The densified source column in its own dtype (duplicates summed), for diagnosis.
+fn csc_column_values<T: Element>(c: &Compressed, data: &[T], col: usize, n: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); n];
+    for k in c.indptr[col] as usize..c.indptr[col + 1] as usize {
+        let r = c.indices[k] as usize;
+        out[r] = out[r].add_same(data[k]);
+    }
+    out
+}
+
+impl Genes<'_> {
+    fn values(&self) -> &Values {
+        match &self.matrix {
+            Columns::Csc(c) => &c.data,
+            Columns::Dense(d) => &d.values,
+        }
+    }
+
+    /// D.9: every exported column must be finite and float32-safe; the first failing
+    /// gene in panel order is reported.
+    pub fn preflight(&self) -> Result<()> {
+        let values = self.values();
+        if let Some(first) = self.ids.first() {
+            if !values.dtype().is_real_numeric() {
+                return Err(ExportError::type_(
+                    "gene_expression",
+                    format!("Gene {} expression must contain real numeric values.", py_repr(first)),
+                ));
+            }
+        }
+        if !values.dtype().is_float() {
+            // Integers are always finite and within float32's range.
+            return Ok(());
+        }
+        let bad = self.columns.par_iter().position_first(|&col| !self.column_is_clean(col));
+        let Some(pos) = bad else { return Ok(()) };
+        let col = self.columns[pos];
+        let id = &self.ids[pos];
+        let diag = with_values!(values, data => match &self.matrix {
+            Columns::Csc(c) => diagnose_slice(&csc_column_values(c, data, col, self.n_cells)),
+            Columns::Dense(d) => diagnose_slice(&column_values(data, d.shape[1], col)),
+        });
+        Err(ExportError::non_finite(
+            "gene_expression",
+            format!(
+                "{} Repair the matrix before serving or exporting it -- `adata.X.data[~np.isfinite(adata.X.data)] = 0` for a sparse matrix, `np.nan_to_num(adata.X, copy=False)` for a dense one.",
+                diag.cells_sentence(&format!("Gene {}", py_repr(id)))
+            ),
+        ))
+    }
+
+    fn column_is_clean(&self, col: usize) -> bool {
+        let ok64 = |x: f64| {
+            let f = x as f32;
+            f.is_finite() && !(x != 0.0 && f == 0.0)
+        };
+        match (&self.matrix, self.values()) {
+            (Columns::Csc(c), Values::F32(v)) => {
+                let s = &v[c.indptr[col] as usize..c.indptr[col + 1] as usize];
+                s.iter().all(|x| x.is_finite()) && (!has_duplicates(c, col) || self.dup_column_clean(col))
+            }
+            (Columns::Csc(c), Values::F64(v)) => {
+                let s = &v[c.indptr[col] as usize..c.indptr[col + 1] as usize];
+                s.iter().all(|&x| ok64(x)) && (!has_duplicates(c, col) || self.dup_column_clean(col))
+            }
+            (Columns::Dense(d), Values::F32(v)) => v.iter().skip(col).step_by(d.shape[1]).all(|x| x.is_finite()),
+            (Columns::Dense(d), Values::F64(v)) => v.iter().skip(col).step_by(d.shape[1]).all(|&x| ok64(x)),
+            _ => true,
+        }
+    }
+
+    fn dup_column_clean(&self, col: usize) -> bool {
+        let Columns::Csc(c) = &self.matrix else { return true };
+        with_values!(self.values(), data => diagnose_slice(&csc_column_values(c, data, col, self.n_cells)).is_clean())
+    }
+
+    /// Write every exported gene in parallel and the manifest.
+    pub fn write(
+        &self,
+        options: &ExportOptions,
+        output: &Output,
+        on_gene: &(dyn Fn(u64) + Sync),
+    ) -> Result<Written> {
+        output.mkdir("var")?;
+        let bits = options.var_quantization.map(|b| b as u32);
+        let (ext, dtype) = ext_dtype(options.var_quantization);
+        let gz = output.suffix();
+        let n = self.n_cells;
+        let results: Vec<(Option<Bounds>, Written)> = self
+            .columns
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || GeneWorker::new(n, output.encoder()),
+                |w, (g, &col)| {
+                    w.fill(self, col);
+                    let bounds = w.encode(bits);
+                    let rel = format!("var/{g}.values.{ext}{gz}");
+                    let written = w.write(output, &rel)?;
+                    on_gene(written.bytes);
+                    Ok((bounds, written))
+                },
+            )
+            .collect::<Result<_>>()?;
+        let mut total = Written::default();
+        let mut fields = Vec::with_capacity(results.len());
+        for (g, (bounds, w)) in results.into_iter().enumerate() {
+            total += w;
+            let mut t = vec![Json::Int(g as i64), Json::Str(self.ids[g].clone())];
+            if let Some(b) = bounds {
+                t.push(Json::Float(b.min));
+                t.push(Json::Float(b.max));
+            }
+            fields.push(Json::Array(t));
+        }
+        let mut schema = vec![
+            ("kind".to_string(), Json::Str("continuous".into())),
+            ("pathPattern".into(), Json::Str(format!("var/{{index}}.values.{ext}{gz}"))),
+            ("ext".into(), Json::Str(ext.into())),
+            ("dtype".into(), Json::Str(dtype.into())),
+            ("quantized".into(), Json::Bool(bits.is_some())),
+        ];
+        if let Some(b) = bits {
+            schema.push(("quantizationBits".into(), Json::Int(b as i64)));
+        }
+        let manifest = Json::Object(vec![
+            ("_format".into(), Json::Str("compact_v1".into())),
+            ("n_points".into(), Json::Int(n as i64)),
+            ("var_gene_id_column".into(), options.var_gene_id_column.clone().map_or(Json::Null, Json::Str)),
+            ("compression".into(), options.compression.map_or(Json::Null, Json::Int)),
+            ("quantization".into(), options.var_quantization.map_or(Json::Null, Json::Int)),
+            ("_varSchema".into(), Json::Object(schema)),
+            ("fields".into(), Json::Array(fields)),
+        ]);
+        total += output.write_json("var_manifest.json", &manifest.to_compact())?;
+        Ok(total)
+    }
+}
+
+fn has_duplicates(c: &Compressed, col: usize) -> bool {
+    let idx = &c.indices[c.indptr[col] as usize..c.indptr[col + 1] as usize];
+    !idx.windows(2).all(|w| w[0] < w[1])
+}
+
+/// Per-thread state of the gene writer: one column buffer and the byte buffers.
+pub struct GeneWorker {
+    column: Vec<f32>,
+    payload: Vec<u8>,
+    compressed: Vec<u8>,
+    encoder: Option<GzipEncoder>,
+    scratch_f64: Vec<f64>,
+    scratch_f32: Vec<f32>,
+    scratch_i64: Vec<i64>,
+}
+
+impl GeneWorker {
+    pub fn new(n_cells: usize, encoder: Option<GzipEncoder>) -> Self {
+        GeneWorker {
+            column: vec![0.0; n_cells],
+            payload: Vec::new(),
+            compressed: Vec::new(),
+            encoder,
+            scratch_f64: Vec::new(),
+            scratch_f32: Vec::new(),
+            scratch_i64: Vec::new(),
+        }
+    }
+
+    /// The densified column as f32.
+    pub fn column(&self) -> &[f32] {
+        &self.column
+    }
+
+    /// Densify var column `col` into the column buffer.
+    pub fn fill(&mut self, genes: &Genes<'_>, col: usize) {
+        match &genes.matrix {
+            Columns::Csc(c) => match &c.data {
+                Values::F32(d) => densify_csc(c, d, col, &mut self.column, &mut self.scratch_f32),
+                Values::F64(d) => densify_csc(c, d, col, &mut self.column, &mut self.scratch_f64),
+                Values::I64(d) => densify_csc(c, d, col, &mut self.column, &mut self.scratch_i64),
+                other => with_values!(other, d => densify_csc(c, d, col, &mut self.column, &mut Vec::new())),
+            },
+            Columns::Dense(d) => {
+                let g = d.shape[1];
+                let column = &mut self.column;
+                with_values!(&d.values, v => {
+                    for (r, slot) in column.iter_mut().enumerate() {
+                        *slot = v[r * g + col].to_f32();
+                    }
+                })
+            }
+        }
+    }
+
+    /// Encode the column buffer into the payload: codes (returning bounds) or f32 bytes.
+    pub fn encode(&mut self, bits: Option<u32>) -> Option<Bounds> {
+        self.payload.clear();
+        match bits {
+            Some(b) => Some(quantize::quantize(&self.column, b, &mut self.payload)),
+            None => {
+                super::output::f32_bytes(&self.column, &mut self.payload);
+                None
+            }
+        }
+    }
+
+    /// Compress (if configured) and write the payload.
+    pub fn write(&mut self, output: &Output, rel: &str) -> Result<Written> {
+        output.write_with(rel, &self.payload, self.encoder.as_mut(), &mut self.compressed)
+    }
+
+    /// Compress the payload without writing (for the codec-only benchmark).
+    pub fn compress_only(&mut self) -> usize {
+        match self.encoder.as_mut() {
+            Some(e) => {
+                e.encode(&self.payload, &mut self.compressed);
+                self.compressed.len()
+            }
+            None => self.payload.len(),
+        }
+    }
+
+    /// The current payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
