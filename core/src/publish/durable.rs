@@ -67,9 +67,8 @@ pub(crate) fn require_lone_file(path: &Path, label: &str) -> Result<fs::Metadata
 
 /// Rename one transaction path, then fsync the directory that now holds it.
 pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
-    fs::rename(from, to).map_err(|e| {
-        ExportError::io(&format!("rename {} to", from.display()), to, e)
-    })?;
+    fs::rename(from, to)
+        .map_err(|e| ExportError::io(&format!("rename {} to", from.display()), to, e))?;
     fsync_dir(parent_of(to))
 }
 
@@ -101,7 +100,7 @@ pub(crate) fn fsync_tree(root: &Path) -> Result<()> {
         let file = File::open(path).ctx("open for fsync", path)?;
         file.sync_all().ctx("fsync", path)
     })?;
-    dirs.sort_by(|a, b| b.1.cmp(&a.1));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.1));
     for (dir, _) in &dirs {
         fsync_dir(dir)?;
     }
@@ -110,7 +109,12 @@ pub(crate) fn fsync_tree(root: &Path) -> Result<()> {
 
 /// Gather files and (directory, depth) pairs; symbolic links are neither followed nor
 /// synced (they are not part of any generation the writer builds).
-fn collect_tree(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, dirs: &mut Vec<(PathBuf, usize)>) -> Result<()> {
+fn collect_tree(
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<PathBuf>,
+    dirs: &mut Vec<(PathBuf, usize)>,
+) -> Result<()> {
     dirs.push((dir.to_path_buf(), depth));
     for entry in fs::read_dir(dir).ctx("list", dir)? {
         let entry = entry.ctx("list", dir)?;

@@ -48,12 +48,20 @@ impl ExportLock {
     /// reference's `RuntimeError` if this or another process holds it.
     pub(crate) fn acquire(target: &Path) -> Result<ExportLock> {
         let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
-            return Err(ExportError::Internal(format!("lock target has no parent: {}", target.display())));
+            return Err(ExportError::Internal(format!(
+                "lock target has no parent: {}",
+                target.display()
+            )));
         };
         // Key on the resolved parent so that two spellings of one directory collide.
         let canonical_parent = parent.canonicalize().ctx("resolve", parent)?;
         let path = lock_path(&canonical_parent, name);
-        let busy = || runtime(format!("An export generation is already active for {}.", target.display()));
+        let busy = || {
+            runtime(format!(
+                "An export generation is already active for {}.",
+                target.display()
+            ))
+        };
 
         let mut registry = held();
         if registry.contains(&path) {
@@ -63,7 +71,10 @@ impl ExportLock {
         // (and closing our descriptor would then drop that lock): refuse both.
         if let Ok(meta) = std::fs::symlink_metadata(&path) {
             if meta.file_type().is_symlink() {
-                return Err(runtime(format!("Export lock path must not be a symbolic link: {}", path.display())));
+                return Err(runtime(format!(
+                    "Export lock path must not be a symbolic link: {}",
+                    path.display()
+                )));
             }
             if !meta.file_type().is_file() || meta.nlink() != 1 {
                 return Err(runtime(format!(
@@ -90,11 +101,16 @@ impl ExportLock {
         }
         match set_lock(&file, libc::F_WRLCK) {
             Ok(()) => {}
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) => return Err(busy()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) => {
+                return Err(busy())
+            }
             Err(e) => return Err(ExportError::io("lock", &path, e)),
         }
         registry.insert(path.clone());
-        Ok(ExportLock { file: Some(file), key: path })
+        Ok(ExportLock {
+            file: Some(file),
+            key: path,
+        })
     }
 }
 

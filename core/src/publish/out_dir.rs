@@ -36,7 +36,10 @@ pub fn resolve_out_dir(out_dir: &Path) -> Result<PathBuf> {
     let refused = match expanded.file_name() {
         None => true,
         Some(name) => {
-            let parent = absolute.parent().map(realpath).unwrap_or_else(|| PathBuf::from("/"));
+            let parent = absolute
+                .parent()
+                .map(realpath)
+                .unwrap_or_else(|| PathBuf::from("/"));
             resolved.parent().is_none()
                 || protected.contains(&resolved)
                 || protected.contains(&parent.join(name))
@@ -63,7 +66,11 @@ fn protected_directories(cwd: &Path) -> Vec<PathBuf> {
     let mut protected = vec![realpath(cwd)];
     if let Some(home) = user_home(None) {
         let home = realpath(&home);
-        protected.push(home.parent().map(Path::to_path_buf).unwrap_or_else(|| home.clone()));
+        protected.push(
+            home.parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| home.clone()),
+        );
         protected.push(home);
     }
     protected
@@ -78,7 +85,11 @@ fn expand_user(path: &Path) -> PathBuf {
     }
     let end = bytes.iter().position(|&b| b == b'/').unwrap_or(bytes.len());
     let user = &bytes[1..end];
-    let home = if user.is_empty() { user_home(None) } else { user_home(Some(user)) };
+    let home = if user.is_empty() {
+        user_home(None)
+    } else {
+        user_home(Some(user))
+    };
     let Some(home) = home else {
         return path.to_path_buf();
     };
@@ -96,7 +107,11 @@ fn user_home(user: Option<&[u8]>) -> Option<PathBuf> {
         if let Some(home) = std::env::var_os("HOME") {
             // posixpath.expanduser strips trailing slashes and maps "" to "/".
             let trimmed: PathBuf = PathBuf::from(home).components().collect();
-            return Some(if trimmed.as_os_str().is_empty() { PathBuf::from("/") } else { trimmed });
+            return Some(if trimmed.as_os_str().is_empty() {
+                PathBuf::from("/")
+            } else {
+                trimmed
+            });
         }
     }
     passwd_home(user)
@@ -115,15 +130,33 @@ fn passwd_home(user: Option<&[u8]>) -> Option<PathBuf> {
         let mut entry: libc::passwd = std::mem::zeroed();
         let mut result: *mut libc::passwd = std::ptr::null_mut();
         let rc = match &name {
-            Some(n) => libc::getpwnam_r(n.as_ptr(), &mut entry, buffer.as_mut_ptr(), buffer.len(), &mut result),
-            None => libc::getpwuid_r(libc::getuid(), &mut entry, buffer.as_mut_ptr(), buffer.len(), &mut result),
+            Some(n) => libc::getpwnam_r(
+                n.as_ptr(),
+                &mut entry,
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut result,
+            ),
+            None => libc::getpwuid_r(
+                libc::getuid(),
+                &mut entry,
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut result,
+            ),
         };
         if rc != 0 || result.is_null() || entry.pw_dir.is_null() {
             return None;
         }
         let dir = CStr::from_ptr(entry.pw_dir).to_bytes().to_vec();
-        let dir: PathBuf = PathBuf::from(OsString::from_vec(dir)).components().collect();
-        Some(if dir.as_os_str().is_empty() { PathBuf::from("/") } else { dir })
+        let dir: PathBuf = PathBuf::from(OsString::from_vec(dir))
+            .components()
+            .collect();
+        Some(if dir.as_os_str().is_empty() {
+            PathBuf::from("/")
+        } else {
+            dir
+        })
     }
 }
 
@@ -138,7 +171,11 @@ pub(crate) fn realpath(path: &Path) -> PathBuf {
 }
 
 /// Port of `posixpath._joinrealpath`; returns false when a link loop was met.
-fn join_realpath(mut base: PathBuf, rest: &Path, seen: &mut HashMap<PathBuf, Option<PathBuf>>) -> (PathBuf, bool) {
+fn join_realpath(
+    mut base: PathBuf,
+    rest: &Path,
+    seen: &mut HashMap<PathBuf, Option<PathBuf>>,
+) -> (PathBuf, bool) {
     let mut components = rest.components();
     while let Some(component) = components.next() {
         match component {
@@ -149,7 +186,9 @@ fn join_realpath(mut base: PathBuf, rest: &Path, seen: &mut HashMap<PathBuf, Opt
             }
             Component::Normal(name) => {
                 let candidate = base.join(name);
-                let is_link = std::fs::symlink_metadata(&candidate).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+                let is_link = std::fs::symlink_metadata(&candidate)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false);
                 if !is_link {
                     base = candidate;
                     continue;

@@ -37,14 +37,20 @@ struct ReservedPaths {
 
 impl ReservedPaths {
     fn of(target: &Path) -> Result<ReservedPaths> {
-        Ok(ReservedPaths { journal: sibling(target, ".cellucid-transaction.json")?, journal_temp: sibling(target, ".cellucid-transaction.json.tmp")? })
+        Ok(ReservedPaths {
+            journal: sibling(target, ".cellucid-transaction.json")?,
+            journal_temp: sibling(target, ".cellucid-transaction.json.tmp")?,
+        })
     }
 }
 
 /// `parent/.<name><suffix>`.
 fn sibling(target: &Path, suffix: &str) -> Result<PathBuf> {
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
-        return Err(ExportError::Internal(format!("export target has no parent: {}", target.display())));
+        return Err(ExportError::Internal(format!(
+            "export target has no parent: {}",
+            target.display()
+        )));
     };
     let mut file_name = OsString::from(".");
     file_name.push(name);
@@ -86,7 +92,9 @@ impl Transaction {
         let target = resolve_out_dir(out_dir)?;
         let parent = target
             .parent()
-            .ok_or_else(|| ExportError::Internal(format!("export target has no parent: {}", target.display())))?
+            .ok_or_else(|| {
+                ExportError::Internal(format!("export target has no parent: {}", target.display()))
+            })?
             .to_path_buf();
         std::fs::create_dir_all(&parent).ctx("create directory", &parent)?;
         let lock = ExportLock::acquire(&target)?;
@@ -99,7 +107,10 @@ impl Transaction {
         let transaction = Transaction {
             target,
             paths,
-            entry: JournalEntry { transaction_id: id, had_target },
+            entry: JournalEntry {
+                transaction_id: id,
+                had_target,
+            },
             stage,
             backup,
             open: true,
@@ -107,8 +118,14 @@ impl Transaction {
         };
         // From here on, an error drops `transaction`, whose rollback removes whatever
         // of journal, temporary and stage was already created.
-        journal::write(&transaction.paths.journal, &transaction.paths.journal_temp, &transaction.entry, &transaction.target)?;
-        std::fs::create_dir(&transaction.stage).ctx("create staging directory", &transaction.stage)?;
+        journal::write(
+            &transaction.paths.journal,
+            &transaction.paths.journal_temp,
+            &transaction.entry,
+            &transaction.target,
+        )?;
+        std::fs::create_dir(&transaction.stage)
+            .ctx("create staging directory", &transaction.stage)?;
         durable::fsync_dir(&parent)?;
         Ok(transaction)
     }
@@ -154,14 +171,23 @@ impl Transaction {
         }
         journal::require_active(&self.paths.journal, &self.entry)?;
         if !dir_or_absent(&self.stage, "Staged export generation")? {
-            return Err(runtime(format!("Staged export directory is missing: {}", self.stage.display())));
+            return Err(runtime(format!(
+                "Staged export directory is missing: {}",
+                self.stage.display()
+            )));
         }
         if self.entry.had_target {
             if !dir_or_absent(&self.target, "Export target")? {
-                return Err(runtime(format!("Prior export generation is missing: {}", self.target.display())));
+                return Err(runtime(format!(
+                    "Prior export generation is missing: {}",
+                    self.target.display()
+                )));
             }
             if durable::exists(&self.backup)? {
-                return Err(runtime(format!("Export backup path is already occupied: {}", self.backup.display())));
+                return Err(runtime(format!(
+                    "Export backup path is already occupied: {}",
+                    self.backup.display()
+                )));
             }
             durable::rename(&self.target, &self.backup)?;
         } else if durable::exists(&self.target)? {
@@ -220,7 +246,10 @@ fn check_target(target: &Path, force: bool) -> Result<()> {
         return Err(ExportError::refused(
             ErrorClass::NotADirectoryError,
             "out_dir",
-            format!("Export path exists but is not a directory: {}", target.display()),
+            format!(
+                "Export path exists but is not a directory: {}",
+                target.display()
+            ),
         ));
     }
     if !force {
@@ -249,7 +278,9 @@ fn fresh_id(target: &Path) -> Result<(String, PathBuf, PathBuf)> {
             return Ok((id, stage, backup));
         }
     }
-    Err(runtime("Could not allocate a unique export transaction identity."))
+    Err(runtime(
+        "Could not allocate a unique export transaction identity.",
+    ))
 }
 
 /// Resolve an interrupted transaction on `target`, if a journal names one. Must run
