@@ -32,7 +32,7 @@ pub fn finite_min_max(values: &[f32]) -> Option<(f32, f32)> {
     let mut mx = f32::NEG_INFINITY;
     let mut any = false;
     for &v in values {
-        if v == v {
+        if !v.is_nan() {
             any = true;
             if v < mn {
                 mn = v;
@@ -84,7 +84,7 @@ pub fn quantize_with_bounds(values: &[f32], bits: u32, mn: f32, mx: f32, out: &m
     let maxq = maxq as f64;
     if bits == 16 {
         for &v in values {
-            let c = if v != v {
+            let c = if v.is_nan() {
                 mark
             } else if constant {
                 0
@@ -99,11 +99,11 @@ pub fn quantize_with_bounds(values: &[f32], bits: u32, mn: f32, mx: f32, out: &m
         let dst = &mut out[start..];
         if constant {
             for (d, &v) in dst.iter_mut().zip(values) {
-                *d = if v != v { mark as u8 } else { 0 };
+                *d = if v.is_nan() { mark as u8 } else { 0 };
             }
         } else {
             for (d, &v) in dst.iter_mut().zip(values) {
-                *d = if v != v { mark as u8 } else { code(v, mn, scale, maxq) as u8 };
+                *d = if v.is_nan() { mark as u8 } else { code(v, mn, scale, maxq) as u8 };
             }
         }
     }

@@ -1,0 +1,296 @@
+//! `cellucid-bench export INPUT.h5ad OUT_DIR [--params FILE] [flags]`.
+//!
+//! Flags are named after `prepare()`'s parameters and override `--params`; the input
+//! mapping flags (`--latent`, `--embedding`, …) override the params' `inputs`. Without
+//! either, scanpy-style defaults apply: latent `obsm/X_pca`, `obsm/X_umap` placed by its
+//! column count, `obsp/connectivities` when present.
+
+use crate::params::Params;
+use crate::progress::ExportProgress;
+use anyhow::{bail, Context, Result};
+use cellucid_core::{Durability, ExportOptions, ExportReport, GzipBackend};
+use cellucid_datasets::h5ad::{self, Mapping};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The AnnData file to export.
+    pub input: PathBuf,
+    /// The export folder to publish (replaced atomically with --force).
+    pub out_dir: PathBuf,
+    /// prepare() parameters and the `inputs` mapping, as JSON.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+
+    // --- prepare() parameters ---
+    #[arg(long, value_name = "8|16")]
+    pub var_quantization: Option<i64>,
+    #[arg(long, value_name = "8|16")]
+    pub obs_continuous_quantization: Option<i64>,
+    /// uint8 or uint16 (default: uint8 when every categorical field fits, else uint16).
+    #[arg(long)]
+    pub obs_categorical_dtype: Option<String>,
+    /// gzip level 1-9.
+    #[arg(long, value_name = "1-9")]
+    pub compression: Option<i64>,
+    /// Genes to export, comma-separated, or @FILE with one per line.
+    #[arg(long, value_name = "LIST|@FILE")]
+    pub gene_identifiers: Option<String>,
+    /// obs columns to export, comma-separated, or @FILE.
+    #[arg(long, value_name = "LIST|@FILE")]
+    pub obs_keys: Option<String>,
+    #[arg(long)]
+    pub var_gene_id_column: Option<String>,
+    /// A number in (0.5, 1), or `none`.
+    #[arg(long)]
+    pub centroid_outlier_quantile: Option<String>,
+    #[arg(long)]
+    pub centroid_min_points: Option<i64>,
+    /// Display name (default: the input file's stem).
+    #[arg(long)]
+    pub dataset_name: Option<String>,
+    /// Portable id (default: derived from the input file's stem).
+    #[arg(long)]
+    pub dataset_id: Option<String>,
+    #[arg(long)]
+    pub dataset_description: Option<String>,
+    /// YYYY-MM-DDTHH:MM:SSZ (default: now, UTC).
+    #[arg(long)]
+    pub created_at: Option<String>,
+    #[arg(long)]
+    pub source_name: Option<String>,
+    #[arg(long)]
+    pub source_url: Option<String>,
+    #[arg(long)]
+    pub source_citation: Option<String>,
+    #[arg(long)]
+    pub vector_field_default: Option<String>,
+    /// Replace a non-empty out_dir (atomically).
+    #[arg(long)]
+    pub force: bool,
+
+    // --- input mapping ---
+    /// Latent space location, e.g. obsm/X_pca.
+    #[arg(long, value_name = "obsm/KEY")]
+    pub latent: Option<String>,
+    /// Embedding, e.g. 2d=obsm/X_umap (repeatable).
+    #[arg(long, value_name = "Nd=obsm/KEY")]
+    pub embedding: Vec<String>,
+    /// Connectivities, e.g. obsp/connectivities.
+    #[arg(long, value_name = "obsp/KEY")]
+    pub connectivities: Option<String>,
+    /// Vector field, e.g. velocity_umap_2d=obsm/velocity_umap (repeatable).
+    #[arg(long, value_name = "KEY=obsm/KEY")]
+    pub vector_field: Vec<String>,
+    /// Gene matrix location (X or layers/KEY); `none` exports no genes.
+    #[arg(long, value_name = "X|layers/KEY|none")]
+    pub genes: Option<String>,
+
+    // --- the writer's own knobs ---
+    /// fsync every file and directory before publishing.
+    #[arg(long)]
+    pub durable: bool,
+    /// Deflate implementation: zlib-rs (default), libdeflate, miniz.
+    #[arg(long, default_value = "zlib-rs")]
+    pub gzip_backend: String,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the ExportReport as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No summary and no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn list_arg(s: &str) -> Result<Vec<String>> {
+    if let Some(path) = s.strip_prefix('@') {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read list file {path}"))?;
+        return Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect());
+    }
+    Ok(s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect())
+}
+
+/// A portable dataset id from a file stem: invalid characters become `-`.
+fn id_from_stem(stem: &str) -> String {
+    let mut id: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .collect();
+    while id.ends_with('.') {
+        id.pop();
+    }
+    if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        id.insert(0, 'd');
+    }
+    id.truncate(180);
+    id
+}
+
+fn mapping(a: &ExportArgs, params: Option<&Params>) -> Result<Mapping> {
+    let mut m = match params.and_then(|p| p.inputs.as_ref()) {
+        Some(inputs) => Mapping::from_inputs_json(inputs).context("params.json inputs")?,
+        None => Mapping::scanpy_defaults(&a.input).with_context(|| format!("cannot inspect {}", a.input.display()))?,
+    };
+    if let Some(l) = &a.latent {
+        m.latent_space = Some(l.clone());
+    }
+    for e in &a.embedding {
+        let Some((dim, loc)) = e.split_once('=') else { bail!("--embedding {e:?}: expected Nd=obsm/KEY") };
+        let d: usize = match dim {
+            "1d" => 1,
+            "2d" => 2,
+            "3d" => 3,
+            _ => bail!("--embedding {e:?}: the dimension must be 1d, 2d or 3d"),
+        };
+        m.x_umap[d - 1] = Some(loc.to_string());
+    }
+    if let Some(c) = &a.connectivities {
+        m.connectivities = if c == "none" { None } else { Some(c.clone()) };
+    }
+    for v in &a.vector_field {
+        let Some((key, loc)) = v.split_once('=') else { bail!("--vector-field {v:?}: expected KEY=obsm/KEY") };
+        m.vector_fields.push((key.to_string(), loc.to_string()));
+    }
+    if let Some(g) = &a.genes {
+        m.gene_expression = if g == "none" { None } else { Some(g.clone()) };
+    }
+    Ok(m)
+}
+
+fn options(a: &ExportArgs, params: Option<&Params>, dataset: &cellucid_core::Dataset) -> Result<ExportOptions> {
+    let stem = a.input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dataset".into());
+    let mut o = ExportOptions::new(stem.clone(), id_from_stem(&stem), "");
+    if let Some(p) = params {
+        p.apply(&mut o)?;
+    }
+    macro_rules! set {
+        ($field:ident) => {
+            if let Some(v) = &a.$field {
+                o.$field = Some(v.clone());
+            }
+        };
+    }
+    set!(var_quantization);
+    set!(obs_continuous_quantization);
+    set!(compression);
+    set!(var_gene_id_column);
+    set!(dataset_description);
+    set!(created_at);
+    set!(source_name);
+    set!(source_url);
+    set!(source_citation);
+    set!(vector_field_default);
+    if let Some(v) = &a.obs_categorical_dtype {
+        o.obs_categorical_dtype = v.clone();
+    }
+    if let Some(v) = &a.dataset_name {
+        o.dataset_name = v.clone();
+    }
+    if let Some(v) = &a.dataset_id {
+        o.dataset_id = v.clone();
+    }
+    if let Some(v) = &a.gene_identifiers {
+        o.gene_identifiers = Some(list_arg(v)?);
+    }
+    if let Some(v) = &a.obs_keys {
+        o.obs_keys = Some(list_arg(v)?);
+    }
+    if let Some(v) = &a.centroid_outlier_quantile {
+        o.centroid_outlier_quantile = if v == "none" {
+            None
+        } else {
+            Some(v.parse().with_context(|| format!("--centroid-outlier-quantile {v:?} is not a number"))?)
+        };
+    }
+    if let Some(v) = a.centroid_min_points {
+        o.centroid_min_points = v;
+    }
+    if a.force {
+        o.force = true;
+    }
+    if o.obs_categorical_dtype.is_empty() {
+        o.obs_categorical_dtype = auto_categorical_dtype(dataset).to_string();
+    }
+    o.durability = if a.durable { Durability::Durable } else { Durability::Buffered };
+    o.gzip_backend = match a.gzip_backend.as_str() {
+        "zlib-rs" => GzipBackend::ZlibRs,
+        "libdeflate" => GzipBackend::Libdeflate,
+        "miniz" => GzipBackend::Miniz,
+        other => bail!("--gzip-backend {other:?}: expected zlib-rs, libdeflate or miniz"),
+    };
+    Ok(o)
+}
+
+/// uint8 when every categorical-kind obs column has at most 255 categories.
+fn auto_categorical_dtype(ds: &cellucid_core::Dataset) -> &'static str {
+    use cellucid_core::ObsData;
+    let fits = ds.obs.as_ref().is_none_or(|f| {
+        f.columns.iter().all(|c| match &c.data {
+            ObsData::Categorical { categories, .. } => categories.len() <= 255,
+            ObsData::Strings(v) => {
+                let mut s: Vec<&String> = v.iter().flatten().collect();
+                s.sort();
+                s.dedup();
+                s.len() <= 255
+            }
+            _ => true,
+        })
+    });
+    if fits {
+        "uint8"
+    } else {
+        "uint16"
+    }
+}
+
+pub fn run(a: ExportArgs) -> Result<ExitCode> {
+    if let Some(t) = a.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("cannot configure threads")?;
+    }
+    let params = a.params.as_deref().map(Params::read).transpose()?;
+    let mapping = mapping(&a, params.as_ref())?;
+    let started = std::time::Instant::now();
+    let dataset = h5ad::read(&a.input, &mapping).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let read_time = started.elapsed();
+    let options = options(&a, params.as_ref(), &dataset)?;
+    let bar = ExportProgress::new(!a.quiet && !a.json);
+    let report = cellucid_core::export_with_progress(&dataset, &options, &a.out_dir, &|p| bar.event(p));
+    bar.finish();
+    let report = report?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if !a.quiet {
+        print_summary(&a.out_dir, &report, read_time);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration) {
+    println!(
+        "exported {} cells, {} genes{} to {}",
+        r.n_cells,
+        r.n_genes,
+        r.n_edges.map(|e| format!(", {e} edges")).unwrap_or_default(),
+        out.display()
+    );
+    println!(
+        "  {} files, {:.1} MB on disk ({:.1} MB before compression), {:.2} s (+{:.2} s reading), {} threads",
+        r.files_written,
+        r.bytes_written as f64 / 1e6,
+        r.raw_bytes as f64 / 1e6,
+        r.wall.as_secs_f64(),
+        read_time.as_secs_f64(),
+        r.threads
+    );
+    let parts: Vec<String> = r
+        .phases
+        .iter()
+        .filter(|p| p.wall.as_secs_f64() >= 0.0005)
+        .map(|p| format!("{} {:.3}s", p.phase.name(), p.wall.as_secs_f64()))
+        .collect();
+    println!("  phases: {}", parts.join(", "));
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command: install what is missing, set up the reference writer's
+# virtualenv (used by tests that compare with Python/anndata), run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+SHARED="${CELLUCID_SHARED:-$(cd .. && pwd)/shared}"
+if [ -f "$SHARED/peer/setup.sh" ]; then
+  bash "$SHARED/peer/setup.sh" .venv-peer >/dev/null
+  export CELLUCID_PEER_VENV="$PWD/.venv-peer"
+fi
+mkdir -p target
+set +e
+cargo test --workspace --release 2>&1 | tee target/test-output.txt | grep -vE '^\s+(Compiling|Downloaded|Downloading)'
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for CI: the sum over every test binary.
+python3 - target/test-output.txt <<'PY'
+import re, sys
+p = f = s = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", line)
+    if m:
+        p += int(m.group(1)); f += int(m.group(2)); s += int(m.group(3))
+print(f"{p} passed, {f} failed, {s} skipped")
+PY
+exit "$status"
