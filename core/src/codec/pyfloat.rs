@@ -48,7 +48,7 @@ pub fn write_repr(out: &mut String, x: f64) {
     }
     let ax = x.abs();
     let mut digits = [0u8; 24];
-    let Some((n, exp)) = shortest_digits(ax, None, &mut digits) else {
+    let Some((n, exp)) = decimal_digits(ax, None, &mut digits) else {
         // Unreachable (40 bytes hold any f64's `{:e}`); print a valid number, don't panic.
         let _ = write!(out, "{ax:?}");
         return;
@@ -58,19 +58,17 @@ pub fn write_repr(out: &mut String, x: f64) {
     // a 5 just past digit `n`, e.g. 2^-25 = 2.98023223876953125e-08), Python's dtoa
     // picks the even last digit while Rust's shortest mode may pick the odd one. The
     // nearest `n`-digit string, ties to even, is what Rust's *exact* mode gives for
-    // precision `n - 1`; it usually round-trips because it is at least as close as the shortest
-    // candidate, except at powers of two (below). A tie can only have produced an odd
-    // last digit, so only then re-check.
-    // At a power of two the round-trip interval is narrower below `x` than above, so
-    // the nearest string can fail to round-trip; then Rust's shortest pick stands.
+    // precision `n - 1`. A tie resolved the wrong way always leaves an odd last digit,
+    // so only then is it worth re-checking. The nearest string must still round-trip:
+    // at a power of two the round-trip interval is narrower below `x` than above, and
+    // there Rust's shortest pick stands.
     if digits[n - 1] & 1 == 1 {
         let mut nearest = [0u8; 24];
-        if let Some((m, e2)) = shortest_digits(ax, Some(n - 1), &mut nearest) {
-            if (m, e2) != (n, exp) || nearest[..m] != digits[..n] {
-                if parse_digits(&nearest[..m], e2) == Some(ax) {
-                    layout(out, &nearest[..m], e2);
-                    return;
-                }
+        if let Some((m, e2)) = decimal_digits(ax, Some(n - 1), &mut nearest) {
+            let differs = (m, e2) != (n, exp) || nearest[..m] != digits[..n];
+            if differs && parse_digits(&nearest[..m], e2) == Some(ax) {
+                layout(out, &nearest[..m], e2);
+                return;
             }
         }
     }
@@ -80,7 +78,7 @@ pub fn write_repr(out: &mut String, x: f64) {
 /// Format `ax` (finite, non-negative) with `{:e}` (shortest round-trip) or `{:.p$e}`
 /// (exactly rounded, ties to even) and extract its significant digits into `digits`.
 /// Returns the digit count (at least 1) and the decimal exponent of the first digit.
-fn shortest_digits(ax: f64, precision: Option<usize>, digits: &mut [u8; 24]) -> Option<(usize, i32)> {
+fn decimal_digits(ax: f64, precision: Option<usize>, digits: &mut [u8; 24]) -> Option<(usize, i32)> {
     let mut sb = StackBuf { buf: [0; 40], len: 0 };
     let written = match precision {
         None => write!(sb, "{ax:e}"),
@@ -214,7 +212,7 @@ mod tests {
             (123.456, "123.456"),
             // Shortest-digit ties: Rust's `{:e}` says ...313e-8 and ...428.3.
             (2f64.powi(-25), "2.9802322387695312e-08"),
-            (607724386019428.25, "607724386019428.2"),
+            (f64::from_bits(0x4301_45c6_e133_4322), "607724386019428.2"), // exactly …428.25
             // Power of two: the nearest 16 digits (…044) would not round-trip.
             (f64::from_bits(0x0060_0000_0000_0000), "7.120236347223045e-307"),
             (-7.5e-7, "-7.5e-07"),
