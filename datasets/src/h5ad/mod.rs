@@ -1,0 +1,24 @@
+//! AnnData `.h5ad` files ⇄ [`cellucid_core::Dataset`].
+//!
+//! - [`read`] / [`read_csr_as_csc`] / [`read_with`] load the arrays a [`Mapping`] names
+//!   (plus obs, and var when a gene matrix is mapped), keeping stored dtypes, sparse
+//!   formats and category order. Both the anndata ≥ 0.8 encoded layout and the pre-0.7
+//!   compound-record layout (scanpy's `pbmc68k_reduced.h5ad`) are read.
+//! - [`write`] stores a dataset in the anndata ≥ 0.8 layout with contiguous,
+//!   uncompressed datasets, fast enough to generate benchmark inputs.
+//! - [`H5adError`] names the HDF5 path (and encoding) of whatever could not be read.
+//!
+//! Module map: [`mapping`] (which element feeds which argument), [`read`], [`write`],
+//! [`encoding`] (AnnData's attributes), `raw` (run-time-typed HDF5 reads), [`error`].
+
+pub mod encoding;
+pub mod error;
+pub mod mapping;
+mod raw;
+pub mod read;
+pub mod write;
+
+pub use error::H5adError;
+pub use mapping::Mapping;
+pub use read::{read, read_csr_as_csc, read_with, ReadOptions};
+pub use write::write;
