@@ -89,12 +89,18 @@ pub(crate) fn check_manifest(doc: &Value, problems: &mut Vec<Problem>) -> Connec
     }
     if let (Some(n), Some(e), Some(m)) = (out.n_cells, out.n_edges, out.max_neighbors) {
         if m > (n - 1).min(e) {
-            s.report("max_neighbors", format!("is {m}, more than min(n_cells - 1, n_edges) = {}", (n - 1).min(e)));
+            s.report(
+                "max_neighbors",
+                format!("is {m}, more than min(n_cells - 1, n_edges) = {}", (n - 1).min(e)),
+            );
         }
     }
     if let (Some(e), Some(m)) = (out.n_edges, out.max_neighbors) {
         if (e == 0) != (m == 0) {
-            s.report("max_neighbors", format!("is {m} with n_edges {e}: n_edges == 0 exactly when max_neighbors == 0"));
+            s.report(
+                "max_neighbors",
+                format!("is {m} with n_edges {e}: n_edges == 0 exactly when max_neighbors == 0"),
+            );
         }
     }
 
@@ -105,7 +111,10 @@ pub(crate) fn check_manifest(doc: &Value, problems: &mut Vec<Problem>) -> Connec
         (Some("uint16"), Some(2)) => Some(2),
         (Some("uint32"), Some(4)) => Some(4),
         (Some(d), Some(b)) => {
-            s.report("index_dtype", format!("index_dtype {d:?} with index_bytes {b}: must be uint16/2 or uint32/4"));
+            s.report(
+                "index_dtype",
+                format!("index_dtype {d:?} with index_bytes {b}: must be uint16/2 or uint32/4"),
+            );
             None
         }
         _ => None,
@@ -114,7 +123,10 @@ pub(crate) fn check_manifest(doc: &Value, problems: &mut Vec<Problem>) -> Connec
         let required = if n <= UINT16_MAX_CELLS { 2 } else { 4 };
         if width != required {
             let name = if required == 2 { "uint16" } else { "uint32" };
-            s.report("index_dtype", format!("must be {name} ({required} bytes) for {n} cells: the smallest width that fits"));
+            s.report(
+                "index_dtype",
+                format!("must be {name} ({required} bytes) for {n} cells: the smallest width that fits"),
+            );
         } else {
             out.index_bytes = Some(width);
         }
@@ -147,8 +159,12 @@ pub(crate) fn check_manifest(doc: &Value, problems: &mut Vec<Problem>) -> Connec
 
 /// Reads the three payloads and checks the edge list. Returns the number of files read.
 pub(crate) fn check_edges(dir: &Path, conn: &Connectivity, problems: &mut Vec<Problem>) -> usize {
-    let [Some((src_path, _)), Some((dst_path, _)), Some((w_path, _))] = &conn.paths else { return 0 };
-    let (Some(n_edges), Some(n_cells)) = (conn.n_edges, conn.n_cells) else { return 0 };
+    let [Some((src_path, _)), Some((dst_path, _)), Some((w_path, _))] = &conn.paths else {
+        return 0;
+    };
+    let (Some(n_edges), Some(n_cells)) = (conn.n_edges, conn.n_cells) else {
+        return 0;
+    };
     let Some(ib) = conn.index_bytes else {
         // The width is wrong or unknown: only check the weights' length and the files' presence.
         let mut read = 0;
@@ -180,16 +196,24 @@ pub(crate) fn check_edges(dir: &Path, conn: &Connectivity, problems: &mut Vec<Pr
             .map(|(i, _)| i)
             .collect();
         if let Some(first) = bad.first() {
-            problems.push(problem(w_path, "values", format!("{} weights are not finite and > 0 (first at edge {first})", bad.len())));
+            problems.push(problem(
+                w_path,
+                "values",
+                format!("{} weights are not finite and > 0 (first at edge {first})", bad.len()),
+            ));
         }
     }
 
-    let (Some(src), Some(dst)) = (src.data, dst.data) else { return read };
+    let (Some(src), Some(dst)) = (src.data, dst.data) else {
+        return read;
+    };
     let decode = |data: &[u8]| -> Vec<u64> {
         if ib == 2 {
             data.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u64).collect()
         } else {
-            data.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64).collect()
+            data.chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64)
+                .collect()
         }
     };
     let (src, dst) = (decode(&src), decode(&dst));
@@ -197,26 +221,45 @@ pub(crate) fn check_edges(dir: &Path, conn: &Connectivity, problems: &mut Vec<Pr
     for (path, ids) in [(src_path, &src), (dst_path, &dst)] {
         if let Some(e) = ids.iter().position(|&i| i >= n_cells) {
             let count = ids.iter().filter(|&&i| i >= n_cells).count();
-            problems.push(problem(path, "values", format!("{count} indices are >= n_cells {n_cells} (first at edge {e}: {})", ids[e])));
+            problems.push(problem(
+                path,
+                "values",
+                format!("{count} indices are >= n_cells {n_cells} (first at edge {e}: {})", ids[e]),
+            ));
             in_range = false;
         }
     }
     if let Some(e) = (0..src.len()).find(|&e| src[e] >= dst[e]) {
         let count = (0..src.len()).filter(|&e| src[e] >= dst[e]).count();
-        problems.push(problem(src_path, "edges.order", format!("{count} edges do not have src < dst (first at edge {e}: {} -> {})", src[e], dst[e])));
+        problems.push(problem(
+            src_path,
+            "edges.order",
+            format!("{count} edges do not have src < dst (first at edge {e}: {} -> {})", src[e], dst[e]),
+        ));
     }
     if let Some(e) = (1..src.len()).find(|&e| (src[e - 1], dst[e - 1]) >= (src[e], dst[e])) {
         problems.push(problem(
             src_path,
             "edges.order",
-            format!("edges are not strictly sorted by (src, dst): edge {} is ({}, {}) after ({}, {})", e, src[e], dst[e], src[e - 1], dst[e - 1]),
+            format!(
+                "edges are not strictly sorted by (src, dst): edge {} is ({}, {}) after ({}, {})",
+                e,
+                src[e],
+                dst[e],
+                src[e - 1],
+                dst[e - 1]
+            ),
         ));
     }
     if in_range {
         let max_degree = max_degree(&src, &dst, n_cells);
         if let Some(m) = conn.max_neighbors {
             if max_degree != m {
-                problems.push(problem(CONNECTIVITY_MANIFEST, "max_neighbors", format!("is {m}, but the edges give a maximum degree of {max_degree}")));
+                problems.push(problem(
+                    CONNECTIVITY_MANIFEST,
+                    "max_neighbors",
+                    format!("is {m}, but the edges give a maximum degree of {max_degree}"),
+                ));
             }
         }
     }

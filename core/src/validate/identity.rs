@@ -6,11 +6,33 @@ use super::json::{self, key, Doc};
 use super::values::{Content, Job};
 use super::{paths, vectors, Problem, Sink, IDENTITY};
 
-const REQUIRED: &[&str] = &["version", "id", "name", "description", "cellucid_data_version", "stats", "embeddings", "obs_fields"];
+const REQUIRED: &[&str] = &[
+    "version",
+    "id",
+    "name",
+    "description",
+    "cellucid_data_version",
+    "stats",
+    "embeddings",
+    "obs_fields",
+];
 const OPTIONAL: &[&str] = &["created_at", "export_settings", "source", "vector_fields"];
-const STATS: &[&str] = &["n_cells", "n_genes", "n_obs_fields", "n_categorical_fields", "n_continuous_fields", "has_connectivity", "n_edges"];
+const STATS: &[&str] = &[
+    "n_cells",
+    "n_genes",
+    "n_obs_fields",
+    "n_categorical_fields",
+    "n_continuous_fields",
+    "has_connectivity",
+    "n_edges",
+];
 const EMBEDDINGS: &[&str] = &["available_dimensions", "default_dimension", "files"];
-const SETTINGS: &[&str] = &["compression", "var_quantization", "obs_continuous_quantization", "obs_categorical_dtype"];
+const SETTINGS: &[&str] = &[
+    "compression",
+    "var_quantization",
+    "obs_continuous_quantization",
+    "obs_categorical_dtype",
+];
 
 /// The kind of an obs field as the identity lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +106,9 @@ impl Identity {
 pub(crate) fn check(doc: &Doc, problems: &mut Vec<Problem>) -> Identity {
     let mut out = Identity::default();
     let mut s = Sink::new(IDENTITY, problems);
-    let Some(top) = json::object(&mut s, "", &doc.value) else { return out };
+    let Some(top) = json::object(&mut s, "", &doc.value) else {
+        return out;
+    };
     json::exact_keys(&mut s, "", top, REQUIRED, OPTIONAL);
 
     if let Some(v) = top.get("version") {
@@ -148,7 +172,10 @@ fn check_id(s: &mut Sink, id: &str) {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && !id.ends_with('.');
     if !portable {
-        s.report("id", format!("{id:?} must match ^[A-Za-z0-9][A-Za-z0-9._-]*$ and not end in '.' for a local folder"));
+        s.report(
+            "id",
+            format!("{id:?} must match ^[A-Za-z0-9][A-Za-z0-9._-]*$ and not end in '.' for a local folder"),
+        );
     }
 }
 
@@ -162,7 +189,10 @@ fn check_stats(s: &mut Sink, stats: &Map<String, Value>, out: &mut Identity) -> 
     let n_cont = json::count(s, "stats", stats, "n_continuous_fields");
     if let (Some(total), Some(cat), Some(cont)) = (n_obs, n_cat, n_cont) {
         if cat.checked_add(cont) != Some(total) {
-            s.report("stats.n_obs_fields", format!("is {total}, but n_categorical_fields + n_continuous_fields = {cat} + {cont}"));
+            s.report(
+                "stats.n_obs_fields",
+                format!("is {total}, but n_categorical_fields + n_continuous_fields = {cat} + {cont}"),
+            );
         }
     }
     out.has_connectivity = json::boolean(s, "stats", stats, "has_connectivity");
@@ -188,10 +218,15 @@ fn check_stats(s: &mut Sink, stats: &Map<String, Value>, out: &mut Identity) -> 
 /// `embeddings`: strictly increasing dimensions from 1–3, a listed default, one safe path per dimension.
 fn check_embeddings(s: &mut Sink, emb: &Map<String, Value>, out: &mut Identity) {
     json::exact_keys(s, "embeddings", emb, EMBEDDINGS, &[]);
-    let dims = emb.get("available_dimensions").and_then(|v| dimension_list(s, "embeddings.available_dimensions", v));
+    let dims = emb
+        .get("available_dimensions")
+        .and_then(|v| dimension_list(s, "embeddings.available_dimensions", v));
     if let (Some(dims), Some(v)) = (&dims, emb.get("default_dimension")) {
         if !v.as_u64().is_some_and(|d| dims.contains(&(d as u32))) {
-            s.report("embeddings.default_dimension", format!("{v} is not one of the available dimensions {dims:?}"));
+            s.report(
+                "embeddings.default_dimension",
+                format!("{v} is not one of the available dimensions {dims:?}"),
+            );
         }
     }
     if let (Some(dims), Some(files)) = (&dims, emb.get("files").and_then(|v| json::object(s, "embeddings.files", v))) {
@@ -234,7 +269,12 @@ pub(crate) fn files_per_dimension(s: &mut Sink, path: &str, files: &Map<String, 
         let Some(p) = json::string(s, path, files, name) else { continue };
         let field = key(path, name);
         paths::check_safe(s, &field, p);
-        adverts.push(Advert { path: p.to_string(), field, dim: *d, label: format!("{what} {name}") });
+        adverts.push(Advert {
+            path: p.to_string(),
+            field,
+            dim: *d,
+            label: format!("{what} {name}"),
+        });
     }
     adverts
 }
@@ -251,13 +291,23 @@ fn check_obs_fields(s: &mut Sink, fields: &[Value], counts: (Option<u64>, Option
     let mut seen = std::collections::HashSet::new();
     for (i, v) in fields.iter().enumerate() {
         let path = json::idx("obs_fields", i);
-        let mut entry = ObsFieldEntry { key: None, kind: None, n_categories: None };
+        let mut entry = ObsFieldEntry {
+            key: None,
+            kind: None,
+            n_categories: None,
+        };
         if let Some(obj) = json::object(s, &path, v) {
             entry.kind = match obj.get("kind").and_then(Value::as_str) {
                 Some("continuous") => Some(Kind::Continuous),
                 Some("category") => Some(Kind::Category),
                 _ => {
-                    s.report(key(&path, "kind"), format!("must be \"continuous\" or \"category\", found {}", obj.get("kind").unwrap_or(&Value::Null)));
+                    s.report(
+                        key(&path, "kind"),
+                        format!(
+                            "must be \"continuous\" or \"category\", found {}",
+                            obj.get("kind").unwrap_or(&Value::Null)
+                        ),
+                    );
                     None
                 }
             };
@@ -280,7 +330,10 @@ fn check_obs_fields(s: &mut Sink, fields: &[Value], counts: (Option<u64>, Option
     }
     let tally = |kind| entries.iter().filter(|e| e.kind == Some(kind)).count() as u64;
     if entries.iter().all(|e| e.kind.is_some()) {
-        for (kind, stat, n) in [(Kind::Continuous, "stats.n_continuous_fields", n_cont), (Kind::Category, "stats.n_categorical_fields", n_cat)] {
+        for (kind, stat, n) in [
+            (Kind::Continuous, "stats.n_continuous_fields", n_cont),
+            (Kind::Category, "stats.n_categorical_fields", n_cat),
+        ] {
             if let Some(n) = n {
                 if tally(kind) != n {
                     s.report(stat, format!("is {n}, but obs_fields lists {} such fields", tally(kind)));
@@ -305,7 +358,10 @@ fn check_settings(s: &mut Sink, obj: &Map<String, Value>) -> Settings {
             Some("uint8") => Some(8),
             Some("uint16") => Some(16),
             _ => {
-                s.report("export_settings.obs_categorical_dtype", format!("must be \"uint8\" or \"uint16\", found {v}"));
+                s.report(
+                    "export_settings.obs_categorical_dtype",
+                    format!("must be \"uint8\" or \"uint16\", found {v}"),
+                );
                 None
             }
         };

@@ -38,7 +38,11 @@ pub(crate) fn load(dir: &Path, name: &str, required: bool, problems: &mut Vec<Pr
         return None;
     }
     if meta.len() > MAX_JSON_BYTES {
-        problems.push(problem(name, "length", format!("is {} bytes; JSON files may not exceed 64 MiB", meta.len())));
+        problems.push(problem(
+            name,
+            "length",
+            format!("is {} bytes; JSON files may not exceed 64 MiB", meta.len()),
+        ));
         return None;
     }
     let text = match std::fs::read_to_string(&path) {

@@ -79,13 +79,21 @@ impl<'a> Sink<'a> {
     }
 
     pub(crate) fn report(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { file: self.file.to_string(), field: field.into(), message: message.into() });
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            field: field.into(),
+            message: message.into(),
+        });
     }
 }
 
 /// Builds a [`Problem`]; used where no [`Sink`] is at hand (parallel payload checks).
 pub(crate) fn problem(file: &str, field: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem { file: file.to_string(), field: field.into(), message: message.into() }
+    Problem {
+        file: file.to_string(),
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// Check `dir` as the viewer would.
@@ -105,7 +113,12 @@ pub fn validate(dir: &Path) -> ValidationReport {
     let var = var_doc.as_ref().map(|doc| var::check(&doc.value, &mut problems));
     let conn = conn_doc.as_ref().map(|doc| connectivity::check_manifest(&doc.value, &mut problems));
 
-    let parts = cross::Parts { identity: identity.as_ref(), obs: obs.as_ref(), var: var.as_ref(), conn: conn.as_ref() };
+    let parts = cross::Parts {
+        identity: identity.as_ref(),
+        obs: obs.as_ref(),
+        var: var.as_ref(),
+        conn: conn.as_ref(),
+    };
     cross::check(&parts, &mut problems);
 
     // Every payload the JSON files advertise, with the length and content rules it must meet.

@@ -8,10 +8,24 @@ use super::json::{self, idx, key, Scalar};
 use super::values::{Content, Job};
 use super::{paths, Problem, Sink, OBS_MANIFEST};
 
-const KEYS: &[&str] =
-    &["_format", "n_points", "centroid_outlier_quantile", "latent_key", "compression", "_obsSchemas", "_continuousFields", "_categoricalFields"];
+const KEYS: &[&str] = &[
+    "_format",
+    "n_points",
+    "centroid_outlier_quantile",
+    "latent_key",
+    "compression",
+    "_obsSchemas",
+    "_continuousFields",
+    "_categoricalFields",
+];
 const CONTINUOUS_SCHEMA: &[&str] = &["pathPattern", "ext", "dtype", "quantized"];
-const CATEGORICAL_SCHEMA: &[&str] = &["codesPathPattern", "outlierPathPattern", "outlierExt", "outlierDtype", "outlierQuantized"];
+const CATEGORICAL_SCHEMA: &[&str] = &[
+    "codesPathPattern",
+    "outlierPathPattern",
+    "outlierExt",
+    "outlierDtype",
+    "outlierQuantized",
+];
 const CENTROID: &[&str] = &["category", "position", "n_points"];
 
 /// A continuous field as the manifest lists it (for the identity cross-check).
@@ -44,6 +58,8 @@ struct CategorySchema {
     outlier_pattern: Option<String>,
     outlier_bits: Option<Option<u32>>,
     outlier_quantized: Option<bool>,
+    /// The outlier trio is validly null: no outlier files exist.
+    outliers_null: bool,
 }
 
 /// What the rest of the validator needs from the obs manifest.
@@ -57,6 +73,9 @@ pub(crate) struct Obs {
     pub outlier_bits: Option<Option<u32>>,
     pub continuous: Vec<ContinuousField>,
     pub categorical: Vec<CategoricalField>,
+    /// Whether every payload the manifest means could be derived; when not, files under
+    /// `obs/` cannot be judged "undeclared".
+    pub complete: bool,
     jobs: Vec<Job>,
 }
 
@@ -94,18 +113,26 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Obs {
     out.compression = json::compression(&mut s, "", top, "compression");
     if let Some(v) = top.get("centroid_outlier_quantile") {
         if !v.is_null() && !v.as_f64().is_some_and(|q| q.is_finite() && q > 0.0 && q < 1.0) {
-            s.report("centroid_outlier_quantile", format!("must be null or a number strictly between 0 and 1, found {v}"));
+            s.report(
+                "centroid_outlier_quantile",
+                format!("must be null or a number strictly between 0 and 1, found {v}"),
+            );
         }
     }
     if let Some(v) = top.get("latent_key") {
-        if !v.is_null() && !v.as_str().is_some_and(|k| !k.is_empty()) {
+        if !v.is_null() && v.as_str().is_none_or(|k| k.is_empty()) {
             s.report("latent_key", format!("must be null or a non-empty string, found {v}"));
         }
     }
     let compressed = out.compression.map(|c| c.is_some());
+    out.complete = true;
 
-    let cont_items = top.get("_continuousFields").and_then(|v| json::array(&mut s, "_continuousFields", v));
-    let cat_items = top.get("_categoricalFields").and_then(|v| json::array(&mut s, "_categoricalFields", v));
+    let cont_items = top
+        .get("_continuousFields")
+        .and_then(|v| json::array(&mut s, "_continuousFields", v));
+    let cat_items = top
+        .get("_categoricalFields")
+        .and_then(|v| json::array(&mut s, "_categoricalFields", v));
 
     let mut value_schema = None;
     let mut category_schema = None;
@@ -118,14 +145,27 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Obs {
             required.push("categorical");
         }
         // Without the arrays the required set is unknown: only refuse unknown keys.
-        let optional: &[&str] = if cont_items.is_some() && cat_items.is_some() { &[] } else { &["continuous", "categorical"] };
+        let optional: &[&str] = if cont_items.is_some() && cat_items.is_some() {
+            &[]
+        } else {
+            &["continuous", "categorical"]
+        };
         json::exact_keys(&mut s, "_obsSchemas", schemas, &required, optional);
-        if let Some(v) = schemas.get("continuous").and_then(|v| json::object(&mut s, "_obsSchemas.continuous", v)) {
+        if let Some(v) = schemas
+            .get("continuous")
+            .and_then(|v| json::object(&mut s, "_obsSchemas.continuous", v))
+        {
             value_schema = Some(check_value_schema(&mut s, v, compressed));
         }
-        if let Some(v) = schemas.get("categorical").and_then(|v| json::object(&mut s, "_obsSchemas.categorical", v)) {
+        if let Some(v) = schemas
+            .get("categorical")
+            .and_then(|v| json::object(&mut s, "_obsSchemas.categorical", v))
+        {
             category_schema = Some(check_category_schema(&mut s, v, compressed));
         }
+    }
+    if cont_items.is_none() || cat_items.is_none() {
+        out.complete = false;
     }
     out.continuous_bits = value_schema.as_ref().and_then(|v| v.bits);
     out.outlier_bits = category_schema.as_ref().and_then(|c| c.outlier_bits);
@@ -138,13 +178,21 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Obs {
     for (i, item) in cont_items.map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
         let path = idx("_continuousFields", i);
         let Some(tuple) = json::array(&mut s, &path, item) else {
+            out.complete = false;
             out.continuous.push(ContinuousField { key: None });
             continue;
         };
         let bits = value_schema.as_ref().and_then(|v| v.bits);
         let expected_len = bits.map(|b| if b.is_some() { 4 } else { 2 });
         if !matches!((tuple.len(), expected_len), (2 | 4, None)) && Some(tuple.len()) != expected_len {
-            s.report(&path, format!("must have {} elements, found {}", expected_len.map_or("2 or 4".into(), |l| l.to_string()), tuple.len()));
+            s.report(
+                &path,
+                format!(
+                    "must have {} elements, found {}",
+                    expected_len.map_or("2 or 4".into(), |l| l.to_string()),
+                    tuple.len()
+                ),
+            );
         }
         let index = tuple_index(&mut s, &path, tuple, &mut indices);
         let field_key = tuple_key(&mut s, &path, tuple, &mut keys);
@@ -156,7 +204,10 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Obs {
                 None => Content::Continuous,
                 Some(bits) => Content::ContinuousQuantized { bits },
             };
-            out.jobs.push(job(paths::expand(&pattern, index, ""), n, width(bits), content, &field_key, path));
+            out.jobs
+                .push(job(paths::expand(&pattern, index, ""), n, width(bits), content, &field_key, path));
+        } else {
+            out.complete = false;
         }
         out.continuous.push(ContinuousField { key: field_key });
     }
@@ -164,23 +215,53 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Obs {
     for (i, item) in cat_items.map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
         let path = idx("_categoricalFields", i);
         let Some(tuple) = json::array(&mut s, &path, item) else {
-            out.categorical.push(CategoricalField { key: None, n_categories: None, codes_bits: None });
+            out.complete = false;
+            out.categorical.push(CategoricalField {
+                key: None,
+                n_categories: None,
+                codes_bits: None,
+            });
             continue;
         };
         let field = check_category_field(&mut s, &path, tuple, category_schema.as_ref(), n, &mut indices, &mut keys);
-        if let (Some(index), Some(schema)) = (field.index, category_schema.as_ref()) {
-            if let (Some(pattern), Some(bits), Some(n_cat)) = (&schema.codes_pattern, field.entry.codes_bits, field.entry.n_categories) {
-                let content = Content::Codes { bits, n_categories: n_cat };
-                out.jobs.push(job(paths::expand(pattern, index, ext_of(Some(bits))), n, width(Some(bits)), content, &field.entry.key, key(&path, "codes")));
-            }
-            if let (Some(pattern), Some(bits)) = (&schema.outlier_pattern, schema.outlier_bits) {
-                let content = match (bits, field.outlier_bounds) {
-                    (None, _) => Content::Outliers,
-                    (Some(bits), Some((min, max))) => Content::OutliersQuantized { bits, min, max },
-                    (Some(_), None) => Content::Opaque,
-                };
-                out.jobs.push(job(paths::expand(pattern, index, ""), n, width(bits), content, &field.entry.key, key(&path, "outliers")));
-            }
+        let (Some(index), Some(schema)) = (field.index, category_schema.as_ref()) else {
+            out.complete = false;
+            out.categorical.push(field.entry);
+            continue;
+        };
+        if let (Some(pattern), Some(bits)) = (&schema.codes_pattern, field.entry.codes_bits) {
+            // Unknown categories still leave the length and envelope to check.
+            let content = match field.entry.n_categories {
+                Some(n_categories) => Content::Codes { bits, n_categories },
+                None => Content::Opaque,
+            };
+            out.jobs.push(job(
+                paths::expand(pattern, index, ext_of(Some(bits))),
+                n,
+                width(Some(bits)),
+                content,
+                &field.entry.key,
+                key(&path, "codes"),
+            ));
+        } else {
+            out.complete = false;
+        }
+        if let (Some(pattern), Some(bits)) = (&schema.outlier_pattern, schema.outlier_bits) {
+            let content = match (bits, field.outlier_bounds) {
+                (None, _) => Content::Outliers,
+                (Some(bits), Some((min, max))) => Content::OutliersQuantized { bits, min, max },
+                (Some(_), None) => Content::Opaque,
+            };
+            out.jobs.push(job(
+                paths::expand(pattern, index, ""),
+                n,
+                width(bits),
+                content,
+                &field.entry.key,
+                key(&path, "outliers"),
+            ));
+        } else if !schema.outliers_null {
+            out.complete = false;
         }
         out.categorical.push(field.entry);
     }
@@ -221,23 +302,42 @@ fn check_value_schema(s: &mut Sink, obj: &Map<String, Value>, compressed: Option
 
 /// The storage triple: unquantized is float32/f32; quantized is (8, uint8, u8) or
 /// (16, uint16, u16). Returns `Some(None)` for float32, `Some(Some(bits))` when quantized.
-pub(crate) fn storage(s: &mut Sink, path: &str, obj: &Map<String, Value>, quantized: bool, ext_key: &str, dtype_key: &str, bits_key: Option<&str>) -> Option<Option<u32>> {
+pub(crate) fn storage(
+    s: &mut Sink,
+    path: &str,
+    obj: &Map<String, Value>,
+    quantized: bool,
+    ext_key: &str,
+    dtype_key: &str,
+    bits_key: Option<&str>,
+) -> Option<Option<u32>> {
     let ext = obj.get(ext_key).and_then(Value::as_str);
     let dtype = obj.get(dtype_key).and_then(Value::as_str);
     let bits = bits_key.and_then(|k| obj.get(k)).and_then(Value::as_u64);
-    let found = format!("{dtype_key} {:?}, {ext_key} {:?}{}", dtype.unwrap_or("?"), ext.unwrap_or("?"), bits_key.map_or(String::new(), |k| format!(", {k} {}", bits.map_or("?".into(), |b| b.to_string()))));
+    let found = format!(
+        "{dtype_key} {:?}, {ext_key} {:?}{}",
+        dtype.unwrap_or("?"),
+        ext.unwrap_or("?"),
+        bits_key.map_or(String::new(), |k| format!(", {k} {}", bits.map_or("?".into(), |b| b.to_string())))
+    );
     if !quantized {
         if dtype == Some("float32") && ext == Some("f32") {
             return Some(None);
         }
-        s.report(key(path, dtype_key), format!("unquantized storage must be float32/f32, found {found}"));
+        s.report(
+            key(path, dtype_key),
+            format!("unquantized storage must be float32/f32, found {found}"),
+        );
         return None;
     }
     let b = match (dtype, ext) {
         (Some("uint8"), Some("u8")) => 8,
         (Some("uint16"), Some("u16")) => 16,
         _ => {
-            s.report(key(path, dtype_key), format!("quantized storage must be uint8/u8 or uint16/u16, found {found}"));
+            s.report(
+                key(path, dtype_key),
+                format!("quantized storage must be uint8/u8 or uint16/u16, found {found}"),
+            );
             return None;
         }
     };
@@ -255,18 +355,31 @@ fn check_category_schema(s: &mut Sink, obj: &Map<String, Value>, compressed: Opt
     let codes_pattern = json::string(s, path, obj, "codesPathPattern").and_then(|p| {
         paths::check_pattern(s, &key(path, "codesPathPattern"), p, true, "{index}.codes.{ext}", compressed).then(|| p.to_string())
     });
-    let mut out = CategorySchema { codes_pattern, outlier_pattern: None, outlier_bits: None, outlier_quantized: None };
+    let mut out = CategorySchema {
+        codes_pattern,
+        outlier_pattern: None,
+        outlier_bits: None,
+        outlier_quantized: None,
+        outliers_null: false,
+    };
     out.outlier_quantized = json::boolean(s, path, obj, "outlierQuantized");
     let trio = ["outlierPathPattern", "outlierExt", "outlierDtype"];
     let nulls = trio.iter().filter(|k| obj.get(**k).is_some_and(Value::is_null)).count();
     if nulls == 3 {
         if out.outlier_quantized == Some(true) {
-            s.report(key(path, "outlierQuantized"), "must be false when the outlier path, ext and dtype are null");
+            s.report(
+                key(path, "outlierQuantized"),
+                "must be false when the outlier path, ext and dtype are null",
+            );
         }
+        out.outliers_null = true;
         return out;
     }
     if nulls > 0 {
-        s.report(key(path, "outlierPathPattern"), "outlierPathPattern, outlierExt and outlierDtype must be all null or all present");
+        s.report(
+            key(path, "outlierPathPattern"),
+            "outlierPathPattern, outlierExt and outlierDtype must be all null or all present",
+        );
         return out;
     }
     let Some(quantized) = out.outlier_quantized else { return out };
@@ -304,7 +417,14 @@ fn check_category_field(
         None => tuple.len() == 6 || tuple.len() == 8,
     };
     if !len_ok {
-        s.report(path, format!("must have {} elements, found {}", expected_len.map_or("6 or 8".into(), |l| l.to_string()), tuple.len()));
+        s.report(
+            path,
+            format!(
+                "must have {} elements, found {}",
+                expected_len.map_or("6 or 8".into(), |l| l.to_string()),
+                tuple.len()
+            ),
+        );
     }
     let index = tuple_index(s, path, tuple, indices);
     let field_key = tuple_key(s, path, tuple, keys);
@@ -323,7 +443,10 @@ fn check_category_field(
     if let (Some(bits), Some(v)) = (codes_bits, tuple.get(4)) {
         let marker = if bits == 16 { 65535 } else { 255 };
         if v.as_u64() != Some(marker) {
-            s.report(idx(path, 4), format!("codesMissingValue must be {marker} for uint{bits}, found {v}"));
+            s.report(
+                idx(path, 4),
+                format!("codesMissingValue must be {marker} for uint{bits}, found {v}"),
+            );
         }
     }
 
@@ -340,7 +463,10 @@ fn check_category_field(
                     }
                 }
                 None => {
-                    s.report(idx(&idx(path, 2), j), format!("category must be a string, boolean or finite number, found {c}"));
+                    s.report(
+                        idx(&idx(path, 2), j),
+                        format!("category must be a string, boolean or finite number, found {c}"),
+                    );
                     ok = false;
                 }
             }
@@ -348,7 +474,10 @@ fn check_category_field(
         if let Some(bits) = codes_bits {
             let max = if bits == 16 { 65535 } else { 255 };
             if cats.len() > max {
-                s.report(idx(path, 2), format!("has {} categories; uint{bits} codes hold at most {max}", cats.len()));
+                s.report(
+                    idx(path, 2),
+                    format!("has {} categories; uint{bits} codes hold at most {max}", cats.len()),
+                );
                 ok = false;
             }
         }
@@ -359,7 +488,15 @@ fn check_category_field(
         check_centroids(s, &idx(path, 5), v, &labels, n_points);
     }
     let outlier_bounds = if tuple.len() == 8 { bounds(s, path, tuple, 6, true) } else { None };
-    CheckedCategory { entry: CategoricalField { key: field_key, n_categories, codes_bits }, index, outlier_bounds }
+    CheckedCategory {
+        entry: CategoricalField {
+            key: field_key,
+            n_categories,
+            codes_bits,
+        },
+        index,
+        outlier_bounds,
+    }
 }
 
 /// `centroidsByDim`: keys "1".."3"; entries exactly {category, position, n_points}.
@@ -376,7 +513,9 @@ fn check_centroids(s: &mut Sink, path: &str, v: &Value, labels: &HashMap<Scalar,
                 continue;
             }
         };
-        let Some(entries) = json::array(s, &dim_path, entries) else { continue };
+        let Some(entries) = json::array(s, &dim_path, entries) else {
+            continue;
+        };
         let mut seen = HashSet::new();
         for (j, entry) in entries.iter().enumerate() {
             let entry_path = idx(&dim_path, j);
@@ -386,7 +525,10 @@ fn check_centroids(s: &mut Sink, path: &str, v: &Value, labels: &HashMap<Scalar,
                 match json::scalar(c) {
                     Some(label) if labels.contains_key(&label) => {
                         if !seen.insert(label) {
-                            s.report(key(&entry_path, "category"), format!("category {c} has more than one centroid in dimension {dim}"));
+                            s.report(
+                                key(&entry_path, "category"),
+                                format!("category {c} has more than one centroid in dimension {dim}"),
+                            );
                         }
                     }
                     _ => s.report(key(&entry_path, "category"), format!("{c} is not a declared category")),
@@ -402,7 +544,10 @@ fn check_centroids(s: &mut Sink, path: &str, v: &Value, labels: &HashMap<Scalar,
             }
             if let (Some(count), Some(n)) = (json::count(s, &entry_path, obj, "n_points"), n_points) {
                 if count > n {
-                    s.report(key(&entry_path, "n_points"), format!("is {count}, more than the manifest's n_points {n}"));
+                    s.report(
+                        key(&entry_path, "n_points"),
+                        format!("is {count}, more than the manifest's n_points {n}"),
+                    );
                 }
             }
         }

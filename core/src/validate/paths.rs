@@ -50,12 +50,8 @@ pub(crate) fn check_safe(s: &mut Sink, field: &str, path: &str) -> bool {
 /// `compressed` is `None` when the compression is itself unknown (already reported).
 pub(crate) fn check_gz(s: &mut Sink, field: &str, path: &str, compressed: Option<bool>) {
     match compressed {
-        Some(true) if !path.ends_with(".gz") => {
-            s.report(field, format!("path {path:?} must end in .gz because compression is set"))
-        }
-        Some(false) if path.ends_with(".gz") => {
-            s.report(field, format!("path {path:?} must not end in .gz because compression is null"))
-        }
+        Some(true) if !path.ends_with(".gz") => s.report(field, format!("path {path:?} must end in .gz because compression is set")),
+        Some(false) if path.ends_with(".gz") => s.report(field, format!("path {path:?} must not end in .gz because compression is null")),
         _ => {}
     }
 }
@@ -67,22 +63,37 @@ pub(crate) fn check_pattern(s: &mut Sink, field: &str, pattern: &str, with_ext: 
     let mut ok = true;
     let n_index = pattern.matches("{index}").count();
     if n_index != 1 {
-        s.report(field, format!("pattern {pattern:?} must contain {{index}} exactly once (found {n_index})"));
+        s.report(
+            field,
+            format!("pattern {pattern:?} must contain {{index}} exactly once (found {n_index})"),
+        );
         ok = false;
     }
     let n_ext = pattern.matches("{ext}").count();
     if with_ext && n_ext != 1 {
-        s.report(field, format!("pattern {pattern:?} must contain {{ext}} exactly once (found {n_ext})"));
+        s.report(
+            field,
+            format!("pattern {pattern:?} must contain {{ext}} exactly once (found {n_ext})"),
+        );
         ok = false;
     }
     let rest = pattern.replace("{index}", "").replace("{ext}", if with_ext { "" } else { "{ext}" });
     if rest.contains('{') || rest.contains('}') {
-        s.report(field, format!("pattern {pattern:?} uses a placeholder other than {{index}}{}", if with_ext { " and {ext}" } else { "" }));
+        s.report(
+            field,
+            format!(
+                "pattern {pattern:?} uses a placeholder other than {{index}}{}",
+                if with_ext { " and {ext}" } else { "" }
+            ),
+        );
         ok = false;
     }
     let body = pattern.strip_suffix(".gz").unwrap_or(pattern);
     if !body.ends_with(ending) {
-        s.report(field, format!("pattern {pattern:?} must end with {ending:?} (plus .gz when compressed)"));
+        s.report(
+            field,
+            format!("pattern {pattern:?} must end with {ending:?} (plus .gz when compressed)"),
+        );
         ok = false;
     }
     check_gz(s, field, pattern, compressed);
@@ -105,7 +116,9 @@ mod tests {
     fn safe_paths() {
         assert_eq!(unsafe_reason("obs/0.values.f32.gz"), None);
         assert_eq!(unsafe_reason("points_2d.bin"), None);
-        for bad in ["/abs", "a//b", "./a", "a/../b", "a b", "a%20b", "C:/x", "a\\b", "a?b", "a#b", "http://x", "a\u{1}b", ""] {
+        for bad in [
+            "/abs", "a//b", "./a", "a/../b", "a b", "a%20b", "C:/x", "a\\b", "a?b", "a#b", "http://x", "a\u{1}b", "",
+        ] {
             assert!(unsafe_reason(bad).is_some(), "{bad:?} should be refused");
         }
     }
@@ -121,9 +134,18 @@ mod tests {
     fn patterns() {
         assert!(pattern_problems("obs/{index}.values.f32", false, "{index}.values.f32", Some(false)).is_empty());
         assert!(pattern_problems("obs/{index}.codes.{ext}.gz", true, "{index}.codes.{ext}", Some(true)).is_empty());
-        assert_eq!(pattern_problems("obs/{key}.values.f32", false, "{index}.values.f32", Some(false)).len(), 3);
-        assert_eq!(pattern_problems("obs/{index}.values.f32", false, "{index}.values.f32", Some(true)).len(), 1);
-        assert_eq!(pattern_problems("obs/{index}{index}.values.f32", false, "{index}.values.f32", Some(false)).len(), 1);
+        assert_eq!(
+            pattern_problems("obs/{key}.values.f32", false, "{index}.values.f32", Some(false)).len(),
+            3
+        );
+        assert_eq!(
+            pattern_problems("obs/{index}.values.f32", false, "{index}.values.f32", Some(true)).len(),
+            1
+        );
+        assert_eq!(
+            pattern_problems("obs/{index}{index}.values.f32", false, "{index}.values.f32", Some(false)).len(),
+            1
+        );
         assert_eq!(expand("obs/{index}.codes.{ext}.gz", 12, "u16"), "obs/12.codes.u16.gz");
     }
 }

@@ -33,7 +33,11 @@ pub(crate) struct Payload {
 
 impl Payload {
     fn failed(aspect: &'static str, message: String, read: bool) -> Self {
-        Payload { data: None, problems: vec![(aspect, message)], read }
+        Payload {
+            data: None,
+            problems: vec![(aspect, message)],
+            read,
+        }
     }
 }
 
@@ -46,7 +50,11 @@ pub(crate) fn read(dir: &Path, rel: &str, expected: u64) -> Payload {
         Err(_) => return Payload::failed("exists", "advertised payload is missing".into(), false),
     };
     if expected > MAX_PAYLOAD_BYTES {
-        return Payload::failed("length", format!("decodes to {expected} bytes; payloads may not exceed 512 MiB"), false);
+        return Payload::failed(
+            "length",
+            format!("decodes to {expected} bytes; payloads may not exceed 512 MiB"),
+            false,
+        );
     }
     if meta.len() > MAX_PAYLOAD_BYTES {
         return Payload::failed("length", format!("is {} bytes; files may not exceed 512 MiB", meta.len()), false);
@@ -63,7 +71,11 @@ pub(crate) fn read(dir: &Path, rel: &str, expected: u64) -> Payload {
         if bytes.len() as u64 != expected {
             return Payload::failed("length", format!("is {} bytes, expected exactly {expected}", bytes.len()), true);
         }
-        return Payload { data: Some(bytes), problems: Vec::new(), read: true };
+        return Payload {
+            data: Some(bytes),
+            problems: Vec::new(),
+            read: true,
+        };
     }
     let mut out = gunzip(&bytes, expected as usize);
     out.read = true;
@@ -74,13 +86,21 @@ pub(crate) fn read(dir: &Path, rel: &str, expected: u64) -> Payload {
 pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
     let mut problems = Vec::new();
     if bytes.len() < 18 {
-        return Payload::failed("gzip.header", format!("is {} bytes; a gzip member has at least 18", bytes.len()), false);
+        return Payload::failed(
+            "gzip.header",
+            format!("is {} bytes; a gzip member has at least 18", bytes.len()),
+            false,
+        );
     }
     if bytes[0] != 0x1f || bytes[1] != 0x8b {
         return Payload::failed("gzip.header", "does not start with the gzip magic 1f 8b".into(), false);
     }
     if bytes[2] != 8 {
-        return Payload::failed("gzip.header", format!("compression method is {}, expected 8 (deflate)", bytes[2]), false);
+        return Payload::failed(
+            "gzip.header",
+            format!("compression method is {}, expected 8 (deflate)", bytes[2]),
+            false,
+        );
     }
     let flg = bytes[3];
     if flg & RESERVED != 0 {
@@ -89,14 +109,21 @@ pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
     let tail = bytes.len() - 4;
     let isize = u32::from_le_bytes([bytes[tail], bytes[tail + 1], bytes[tail + 2], bytes[tail + 3]]);
     if isize != expected as u32 {
-        problems.push(("gzip.isize", format!("ISIZE trailer is {isize}, expected {} (decoded size mod 2^32)", expected as u32)));
+        problems.push((
+            "gzip.isize",
+            format!("ISIZE trailer is {isize}, expected {} (decoded size mod 2^32)", expected as u32),
+        ));
     }
 
     let body_start = match header_end(bytes, flg) {
         Ok(end) => end,
         Err(message) => {
             problems.push(("gzip.header", message));
-            return Payload { data: None, problems, read: false };
+            return Payload {
+                data: None,
+                problems,
+                read: false,
+            };
         }
     };
 
@@ -105,15 +132,30 @@ pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
         Ok(Inflated::Ended { produced, consumed }) => (produced, consumed),
         Ok(Inflated::TooLong) => {
             problems.push(("length", format!("decodes to more than {expected} bytes")));
-            return Payload { data: None, problems, read: false };
+            return Payload {
+                data: None,
+                problems,
+                read: false,
+            };
         }
         Ok(Inflated::Truncated { produced }) => {
-            problems.push(("gzip.deflate", format!("deflate stream is truncated after {produced} decoded bytes")));
-            return Payload { data: None, problems, read: false };
+            problems.push((
+                "gzip.deflate",
+                format!("deflate stream is truncated after {produced} decoded bytes"),
+            ));
+            return Payload {
+                data: None,
+                problems,
+                read: false,
+            };
         }
         Err(message) => {
             problems.push(("gzip.deflate", message));
-            return Payload { data: None, problems, read: false };
+            return Payload {
+                data: None,
+                problems,
+                read: false,
+            };
         }
     };
     let mut data_ok = produced == expected;
@@ -124,7 +166,11 @@ pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
     let trailer = body_start + consumed;
     if bytes.len() < trailer + 8 {
         problems.push(("gzip.trailer", "the 8-byte CRC-32/ISIZE trailer is truncated".into()));
-        return Payload { data: None, problems, read: false };
+        return Payload {
+            data: None,
+            problems,
+            read: false,
+        };
     }
     let crc = u32::from_le_bytes([bytes[trailer], bytes[trailer + 1], bytes[trailer + 2], bytes[trailer + 3]]);
     if data_ok && crc != crc32fast::hash(&out) {
@@ -137,7 +183,11 @@ pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
     } else if !after.is_empty() {
         problems.push(("gzip.trailing", format!("has {} trailing bytes after the gzip member", after.len())));
     }
-    Payload { data: data_ok.then_some(out), problems, read: false }
+    Payload {
+        data: data_ok.then_some(out),
+        problems,
+        read: false,
+    }
 }
 
 /// The offset of the deflate body, after the optional FEXTRA, FNAME, FCOMMENT and FHCRC
@@ -199,7 +249,10 @@ fn inflate(input: &[u8], out: &mut [u8]) -> Result<Inflated, String> {
             return Ok(Inflated::TooLong);
         }
         if status == Status::StreamEnd {
-            return Ok(Inflated::Ended { produced: out_after, consumed: in_after });
+            return Ok(Inflated::Ended {
+                produced: out_after,
+                consumed: in_after,
+            });
         }
         if in_after == in_before && out_after == out_before {
             return Ok(Inflated::Truncated { produced: out_after });

@@ -25,7 +25,10 @@ pub(crate) fn check(dir: &Path, parts: &Parts, jobs: &[Job], problems: &mut Vec<
             Some((file, field)) => problems.push(problem(
                 job.source,
                 &job.source_field,
-                format!("path {:?} is also advertised by {file} {field}; every path must be unique", job.path),
+                format!(
+                    "path {:?} is also advertised by {file} {field}; every path must be unique",
+                    job.path
+                ),
             )),
             None => {
                 first.insert(&job.path, (job.source, &job.source_field));
@@ -51,38 +54,69 @@ pub(crate) fn check(dir: &Path, parts: &Parts, jobs: &[Job], problems: &mut Vec<
             path = parent;
         }
     }
-    walk(dir, "", &declared, &allowed_dirs, problems);
+    // A manifest whose payload list could not be derived leaves its directory unjudged.
+    let mut unjudged: HashSet<&str> = HashSet::new();
+    if parts.obs.is_some_and(|o| !o.complete) {
+        unjudged.insert("obs");
+    }
+    if parts.var.is_some_and(|v| !v.complete) {
+        unjudged.insert("var");
+    }
+    let ctx = Walk {
+        declared,
+        allowed_dirs,
+        unjudged,
+    };
+    ctx.walk(dir, "", problems);
 }
 
-/// Reports every entry under `dir` (relative prefix `rel`) that is neither declared nor an
-/// allowed directory. An undeclared directory is reported once, not entry by entry.
-fn walk(dir: &Path, rel: &str, declared: &HashSet<&str>, allowed_dirs: &HashSet<String>, problems: &mut Vec<Problem>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            problems.push(problem(if rel.is_empty() { "." } else { rel }, "exists", format!("cannot list the directory: {e}")));
-            return;
-        }
-    };
-    let mut names: Vec<(String, std::fs::FileType)> = Vec::new();
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
-        match entry.file_name().into_string() {
-            Ok(name) => names.push((name, kind)),
-            Err(raw) => problems.push(problem(&format!("{rel}{}", raw.to_string_lossy()), "undeclared", "file name is not UTF-8 and no manifest declares it")),
-        }
-    }
-    names.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, kind) in names {
-        let path = format!("{rel}{name}");
-        if kind.is_dir() {
-            if allowed_dirs.contains(&path) {
-                walk(&dir.join(&name), &format!("{path}/"), declared, allowed_dirs, problems);
-            } else {
-                problems.push(problem(&format!("{path}/"), "undeclared", "directory that no manifest declares"));
+/// What may be in the folder.
+struct Walk<'a> {
+    declared: HashSet<&'a str>,
+    allowed_dirs: HashSet<String>,
+    /// Top-level directories whose files cannot be judged.
+    unjudged: HashSet<&'a str>,
+}
+
+impl Walk<'_> {
+    /// Reports every entry under `dir` (relative prefix `rel`) that is neither declared nor an
+    /// allowed directory. An undeclared directory is reported once, not entry by entry.
+    fn walk(&self, dir: &Path, rel: &str, problems: &mut Vec<Problem>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                problems.push(problem(
+                    if rel.is_empty() { "." } else { rel },
+                    "exists",
+                    format!("cannot list the directory: {e}"),
+                ));
+                return;
             }
-        } else if !declared.contains(path.as_str()) {
-            problems.push(problem(&path, "undeclared", "file that no manifest declares"));
+        };
+        let mut names: Vec<(String, std::fs::FileType)> = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            match entry.file_name().into_string() {
+                Ok(name) => names.push((name, kind)),
+                Err(raw) => problems.push(problem(
+                    &format!("{rel}{}", raw.to_string_lossy()),
+                    "undeclared",
+                    "file name is not UTF-8 and no manifest declares it",
+                )),
+            }
+        }
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, kind) in names {
+            let path = format!("{rel}{name}");
+            if kind.is_dir() {
+                if self.allowed_dirs.contains(&path) {
+                    self.walk(&dir.join(&name), &format!("{path}/"), problems);
+                } else {
+                    problems.push(problem(&format!("{path}/"), "undeclared", "directory that no manifest declares"));
+                }
+            } else if !self.declared.contains(path.as_str()) && !self.unjudged.contains(rel.trim_end_matches('/')) {
+                problems.push(problem(&path, "undeclared", "file that no manifest declares"));
+            }
         }
     }
 }

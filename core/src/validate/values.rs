@@ -60,7 +60,11 @@ pub(crate) fn check_job(dir: &Path, job: &Job) -> (bool, Vec<Problem>) {
         return (false, vec![problem(&job.path, "exists", "advertised payload is missing")]);
     };
     let read = payload::read(dir, &job.path, len);
-    let mut problems: Vec<Problem> = read.problems.iter().map(|(aspect, message)| problem(&job.path, *aspect, message.clone())).collect();
+    let mut problems: Vec<Problem> = read
+        .problems
+        .iter()
+        .map(|(aspect, message)| problem(&job.path, *aspect, message.clone()))
+        .collect();
     if let Some(data) = &read.data {
         if let Some((aspect, message)) = check_content(data, job.content, &job.label) {
             problems.push(problem(&job.path, aspect, message));
@@ -75,7 +79,12 @@ pub(crate) fn check_content(data: &[u8], content: Content, label: &str) -> Optio
         Content::Opaque => None,
         Content::Finite => {
             let bad = positions(floats(data), |v| !v.is_finite());
-            (!bad.is_empty()).then(|| ("values", format!("{label}: {} non-finite values; first at {}", bad.len(), shown(&bad))))
+            (!bad.is_empty()).then(|| {
+                (
+                    "values",
+                    format!("{label}: {} non-finite values; first at {}", bad.len(), shown(&bad)),
+                )
+            })
         }
         Content::Continuous => {
             let inf = positions(floats(data), |v| v.is_infinite());
@@ -109,7 +118,16 @@ pub(crate) fn check_content(data: &[u8], content: Content, label: &str) -> Optio
         }
         Content::Outliers => {
             let bad = positions(floats(data), |v| !v.is_nan() && !(0.0..=1.0).contains(&v));
-            (!bad.is_empty()).then(|| ("values", format!("{label}: {} outlier quantiles outside [0, 1] and not NaN ({})", bad.len(), shown(&bad))))
+            (!bad.is_empty()).then(|| {
+                (
+                    "values",
+                    format!(
+                        "{label}: {} outlier quantiles outside [0, 1] and not NaN ({})",
+                        bad.len(),
+                        shown(&bad)
+                    ),
+                )
+            })
         }
         Content::OutliersQuantized { bits, min, max } => {
             // Decode each distinct code once: a table over the 256 or 65,536 possible codes.
@@ -120,8 +138,17 @@ pub(crate) fn check_content(data: &[u8], content: Content, label: &str) -> Optio
                     v.is_nan() || (0.0..=1.0).contains(&v)
                 })
                 .collect();
-            let bad: Vec<usize> = codes(data, bits).enumerate().filter(|(_, c)| !valid[*c as usize]).map(|(cell, _)| cell).collect();
-            (!bad.is_empty()).then(|| ("values", format!("{label}: {} outlier quantiles decode outside [0, 1] ({})", bad.len(), shown(&bad))))
+            let bad: Vec<usize> = codes(data, bits)
+                .enumerate()
+                .filter(|(_, c)| !valid[*c as usize])
+                .map(|(cell, _)| cell)
+                .collect();
+            (!bad.is_empty()).then(|| {
+                (
+                    "values",
+                    format!("{label}: {} outlier quantiles decode outside [0, 1] ({})", bad.len(), shown(&bad)),
+                )
+            })
         }
     }
 }
@@ -185,7 +212,10 @@ mod tests {
         let (aspect, message) = check_content(&[0, 3, 255, 7], c, "x").unwrap();
         assert_eq!(aspect, "codes");
         assert!(message.contains("2 codes"), "{message}");
-        let c16 = Content::Codes { bits: 16, n_categories: 300 };
+        let c16 = Content::Codes {
+            bits: 16,
+            n_categories: 300,
+        };
         assert!(check_content(&[43, 1, 255, 255], c16, "x").is_none());
         assert!(check_content(&[44, 1], c16, "x").is_some());
     }
@@ -194,9 +224,17 @@ mod tests {
     fn outlier_rules() {
         assert!(check_content(&f32s(&[0.5, 1.0, f32::NAN]), Content::Outliers, "x").is_none());
         assert!(check_content(&f32s(&[1.5]), Content::Outliers, "x").is_some());
-        let q = Content::OutliersQuantized { bits: 8, min: 0.02, max: 1.0 };
+        let q = Content::OutliersQuantized {
+            bits: 8,
+            min: 0.02,
+            max: 1.0,
+        };
         assert!(check_content(&[0, 254, 255], q, "x").is_none());
-        let q = Content::OutliersQuantized { bits: 8, min: 0.5, max: 1.5 };
+        let q = Content::OutliersQuantized {
+            bits: 8,
+            min: 0.5,
+            max: 1.5,
+        };
         assert!(check_content(&[0, 255], q, "x").is_none());
         assert!(check_content(&[254], q, "x").is_some());
     }

@@ -9,7 +9,15 @@ use super::obs::{bounds, check_dense, storage};
 use super::values::{Content, Job};
 use super::{paths, Problem, Sink, VAR_MANIFEST};
 
-const KEYS: &[&str] = &["_format", "n_points", "var_gene_id_column", "compression", "quantization", "_varSchema", "fields"];
+const KEYS: &[&str] = &[
+    "_format",
+    "n_points",
+    "var_gene_id_column",
+    "compression",
+    "quantization",
+    "_varSchema",
+    "fields",
+];
 const SCHEMA: &[&str] = &["kind", "pathPattern", "ext", "dtype", "quantized"];
 
 /// What the rest of the validator needs from the var manifest.
@@ -20,6 +28,8 @@ pub(crate) struct Var {
     /// The manifest's `quantization` (`Some(None)`: null).
     pub quantization: Option<Option<u32>>,
     pub n_fields: Option<u64>,
+    /// Whether every gene's payload path could be derived (see `Obs::complete`).
+    pub complete: bool,
     jobs: Vec<Job>,
 }
 
@@ -38,7 +48,7 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Var {
     json::expect_str(&mut s, "", top, "_format", "compact_v1");
     out.n_points = json::positive_count(&mut s, "", top, "n_points");
     if let Some(v) = top.get("var_gene_id_column") {
-        if !v.is_null() && !v.as_str().is_some_and(|c| !c.is_empty()) {
+        if !v.is_null() && v.as_str().is_none_or(|c| c.is_empty()) {
             s.report("var_gene_id_column", format!("must be null or a non-empty string, found {v}"));
         }
     }
@@ -72,8 +82,11 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Var {
         }
     }
 
-    let Some(fields) = top.get("fields").and_then(|v| json::array(&mut s, "fields", v)) else { return out };
+    let Some(fields) = top.get("fields").and_then(|v| json::array(&mut s, "fields", v)) else {
+        return out;
+    };
     out.n_fields = Some(fields.len() as u64);
+    out.complete = true;
     let expected_len = bits.map(|b| if b.is_some() { 4 } else { 2 });
     let width = match bits {
         Some(None) => 4,
@@ -88,13 +101,23 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Var {
     let mut names: HashSet<&str> = HashSet::with_capacity(fields.len());
     for (i, item) in fields.iter().enumerate() {
         let path = idx("fields", i);
-        let Some(tuple) = json::array(&mut s, &path, item) else { continue };
+        let Some(tuple) = json::array(&mut s, &path, item) else {
+            out.complete = false;
+            continue;
+        };
         let len_ok = match expected_len {
             Some(l) => tuple.len() == l,
             None => tuple.len() == 2 || tuple.len() == 4,
         };
         if !len_ok {
-            s.report(&path, format!("must have {} elements, found {}", expected_len.map_or("2 or 4".into(), |l| l.to_string()), tuple.len()));
+            s.report(
+                &path,
+                format!(
+                    "must have {} elements, found {}",
+                    expected_len.map_or("2 or 4".into(), |l| l.to_string()),
+                    tuple.len()
+                ),
+            );
         }
         let index = tuple.first().and_then(|v| {
             let index = json::safe_count(v);
@@ -128,6 +151,8 @@ pub(crate) fn check(doc: &Value, problems: &mut Vec<Problem>) -> Var {
                 source: VAR_MANIFEST,
                 source_field: path,
             });
+        } else {
+            out.complete = false;
         }
     }
     check_dense(&mut s, &indices);

@@ -57,9 +57,13 @@ impl<'de> Deserialize<'de> for Keys {
 /// Checks the block and returns its payload adverts.
 pub(crate) fn check(s: &mut Sink, v: &Value, embedding_dims: Option<&[u32]>, order: Option<&[String]>) -> Vec<Advert> {
     let mut adverts = Vec::new();
-    let Some(block) = json::object(s, "vector_fields", v) else { return adverts };
+    let Some(block) = json::object(s, "vector_fields", v) else {
+        return adverts;
+    };
     json::exact_keys(s, "vector_fields", block, BLOCK, &[]);
-    let Some(fields) = block.get("fields").and_then(|f| json::object(s, "vector_fields.fields", f)) else { return adverts };
+    let Some(fields) = block.get("fields").and_then(|f| json::object(s, "vector_fields.fields", f)) else {
+        return adverts;
+    };
     if fields.is_empty() {
         s.report("vector_fields.fields", "must not be empty");
     }
@@ -92,24 +96,37 @@ pub(crate) fn check(s: &mut Sink, v: &Value, embedding_dims: Option<&[u32]>, ord
             }
         }
         let dims_path = key(&path, "available_dimensions");
-        let Some(dims) = obj.get("available_dimensions").and_then(|d| dimension_list(s, &dims_path, d)) else { continue };
+        let Some(dims) = obj.get("available_dimensions").and_then(|d| dimension_list(s, &dims_path, d)) else {
+            continue;
+        };
         if let Some(embedding_dims) = embedding_dims {
             if let Some(d) = dims.iter().find(|d| !embedding_dims.contains(d)) {
-                s.report(&dims_path, format!("dimension {d} has no embedding (embeddings: {embedding_dims:?})"));
+                s.report(
+                    &dims_path,
+                    format!("dimension {d} has no embedding (embeddings: {embedding_dims:?})"),
+                );
             }
         }
         if let Some(default) = obj.get("default_dimension") {
             let largest = dims.last().copied().unwrap_or(0) as u64;
             if default.as_u64() != Some(largest) {
-                s.report(key(&path, "default_dimension"), format!("must be the largest available dimension {largest}, found {default}"));
+                s.report(
+                    key(&path, "default_dimension"),
+                    format!("must be the largest available dimension {largest}, found {default}"),
+                );
             }
         }
         let files_path = key(&path, "files");
-        let Some(files) = obj.get("files").and_then(|f| json::object(s, &files_path, f)) else { continue };
+        let Some(files) = obj.get("files").and_then(|f| json::object(s, &files_path, f)) else {
+            continue;
+        };
         for advert in files_per_dimension(s, &files_path, files, &dims, &format!("vector field {id:?}")) {
             let name = format!("vectors/{position}_{}d.bin", advert.dim);
             if advert.path != name && advert.path != format!("{name}.gz") {
-                s.report(&advert.field, format!("path {:?} must be exactly {name:?} (plus .gz when compressed)", advert.path));
+                s.report(
+                    &advert.field,
+                    format!("path {:?} must be exactly {name:?} (plus .gz when compressed)", advert.path),
+                );
             }
             adverts.push(advert);
         }
