@@ -402,7 +402,7 @@ fn refusals_match_the_reference_and_leave_out_dir_untouched() {
     for (id, modify, field, before) in cases() {
         let e = &expected[id];
         let tmp = tempfile::tempdir().expect("tempdir");
-        let parent = tmp.path().join("parent");
+        let parent = tmp.path().join(id).join("parent");
         let out = parent.join("export");
         fs::create_dir_all(&parent).expect("parent");
         let (mut ds, mut o) = base();
@@ -417,7 +417,7 @@ fn refusals_match_the_reference_and_leave_out_dir_untouched() {
                 export(&ds, &o, &out).expect("the base input exports");
             }
         }
-        let snapshot = snapshot(&out);
+        let before_bytes = snapshot(&out);
         modify(&mut ds, &mut o);
         let err = match export(&ds, &o, &out) {
             Ok(_) => {
@@ -438,7 +438,7 @@ fn refusals_match_the_reference_and_leave_out_dir_untouched() {
         if err.to_string() != want_msg {
             failures.push(format!("{id}: message\n   ours: {err}\n   ref:  {want_msg}"));
         }
-        if snapshot(&out) != snapshot {
+        if snapshot(&out) != before_bytes {
             failures.push(format!("{id}: out_dir changed"));
         }
         let (files, dirs) = listing(&parent);

@@ -92,8 +92,8 @@ pub struct ExportArgs {
     /// fsync every file and directory before publishing.
     #[arg(long)]
     pub durable: bool,
-    /// Deflate implementation: zlib-rs (default), libdeflate, miniz.
-    #[arg(long, default_value = "zlib-rs")]
+    /// Deflate implementation: libdeflate (default), zlib-rs, miniz.
+    #[arg(long, default_value = "libdeflate")]
     pub gzip_backend: String,
     /// Worker threads (default: all cores).
     #[arg(long)]
