@@ -181,6 +181,7 @@ fn truncated_raw_payload() {
     let message = assert_flags(&report, "obs/1.values.f32", "length");
     assert!(message.contains("476") && message.contains("480"), "{message}");
     assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    assert_eq!(report.files_checked, expected_file_count("case01_dense_f32_plain"));
 }
 
 #[test]

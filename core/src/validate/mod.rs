@@ -1,6 +1,6 @@
 //! The viewer's checks on a finished export folder (VIEWER.md B.2–B.17 and its Summary).
 //!
-//! [`validate`] reads a folder the way the newest Cellucid viewer adopts a local folder
+//! [`validate()`] reads a folder the way the newest Cellucid viewer adopts a local folder
 //! (the strictest of its loaders): the identity and the three manifests with exact key
 //! sets, the cross-file agreements of the load sequence, every advertised payload with
 //! its exact decoded length and value rules, the local-folder rules of B.14, and finally
@@ -9,13 +9,13 @@
 //! and the JSON key path or payload aspect concerned.
 //!
 //! Module map:
-//! - [`json`]: exact key sets and typed accessors over `serde_json::Value`.
-//! - [`paths`]: safe relative paths and `{index}` pattern rules.
-//! - [`payload`]: reading one payload (exact raw length, or the single-member gzip envelope).
-//! - [`values`]: content rules for decoded obs, gene, point and vector payloads.
-//! - [`identity`], [`vectors`], [`obs`], [`var`], [`connectivity`]: one per JSON file.
-//! - [`cross`]: the load sequence's cross-file checks and B.14's local-folder rules.
-//! - [`tree`]: declared paths, their uniqueness, and files no manifest declares.
+//! - `json`: exact key sets and typed accessors over `serde_json::Value`.
+//! - `paths`: safe relative paths and `{index}` pattern rules.
+//! - `payload`: reading one payload (exact raw length, or the single-member gzip envelope).
+//! - `values`: content rules for decoded obs, gene, point and vector payloads.
+//! - `identity`, `vectors`, `obs`, `var`, `connectivity`: one per JSON file.
+//! - `cross`: the load sequence's cross-file checks and B.14's local-folder rules.
+//! - `tree`: declared paths, their uniqueness, and files no manifest declares.
 
 mod connectivity;
 mod cross;

@@ -27,7 +27,7 @@ pub(crate) struct Payload {
     pub data: Option<Vec<u8>>,
     /// `(aspect, message)` for every problem found.
     pub problems: Vec<(&'static str, String)>,
-    /// Whether the file existed and was opened.
+    /// Whether the file existed and was examined (its size or its bytes).
     pub read: bool,
 }
 
@@ -53,14 +53,14 @@ pub(crate) fn read(dir: &Path, rel: &str, expected: u64) -> Payload {
         return Payload::failed(
             "length",
             format!("decodes to {expected} bytes; payloads may not exceed 512 MiB"),
-            false,
+            true,
         );
     }
     if meta.len() > MAX_PAYLOAD_BYTES {
-        return Payload::failed("length", format!("is {} bytes; files may not exceed 512 MiB", meta.len()), false);
+        return Payload::failed("length", format!("is {} bytes; files may not exceed 512 MiB", meta.len()), true);
     }
     if !rel.ends_with(".gz") && meta.len() != expected {
-        return Payload::failed("length", format!("is {} bytes, expected exactly {expected}", meta.len()), false);
+        return Payload::failed("length", format!("is {} bytes, expected exactly {expected}", meta.len()), true);
     }
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
