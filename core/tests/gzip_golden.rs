@@ -12,7 +12,14 @@ use cellucid_core::codec::gzip::{gunzip_single_member, GzipEncoder};
 use cellucid_core::codec::Json;
 use cellucid_core::options::GzipBackend;
 
-const GOLDEN: &str = "/work/shared/golden";
+mod support;
+
+/// The golden set beside the repository (or under `$CELLUCID_SHARED`); missing is a failure.
+fn golden() -> std::path::PathBuf {
+    let g = support::tree::shared_dir().join("golden");
+    assert!(g.is_dir(), "golden set not found at {} (set CELLUCID_SHARED)", g.display());
+    g
+}
 const BACKENDS: [GzipBackend; 3] = [GzipBackend::ZlibRs, GzipBackend::Libdeflate, GzipBackend::Miniz];
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -30,7 +37,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `(level, gz files)` for each golden case that compresses.
 fn golden_cases() -> Vec<(String, u32, Vec<PathBuf>)> {
     let mut cases = Vec::new();
-    let Ok(dirs) = std::fs::read_dir(GOLDEN) else { return cases };
+    let Ok(dirs) = std::fs::read_dir(golden()) else { return cases };
     for d in dirs.flatten() {
         let case = d.path();
         let Ok(params) = std::fs::read_to_string(case.join("params.json")) else { continue };
@@ -48,10 +55,7 @@ fn golden_cases() -> Vec<(String, u32, Vec<PathBuf>)> {
 
 #[test]
 fn golden_members_reencode_with_every_backend() {
-    if !Path::new(GOLDEN).exists() {
-        eprintln!("skipping: {GOLDEN} not present");
-        return;
-    }
+    golden();
     let cases = golden_cases();
     let total: usize = cases.iter().map(|c| c.2.len()).sum();
     assert!(cases.len() >= 3 && total >= 70, "found {} cases, {total} gz files", cases.len());
@@ -80,9 +84,7 @@ fn golden_members_reencode_with_every_backend() {
 #[test]
 #[ignore = "zlib-rs's deflate bytes differ from zlib 1.2.13 on 48 of 78 golden members"]
 fn zlib_rs_deflate_bytes_vs_golden() {
-    if !Path::new(GOLDEN).exists() {
-        return;
-    }
+    golden();
     let mut out = Vec::new();
     let mut differing = Vec::new();
     let mut total = 0;

@@ -1,7 +1,7 @@
 //! `validate()` against the golden folders written by cellucid 0.9.2, and against
 //! copies of them broken one rule at a time.
 //!
-//! The golden set lives in `/work/shared/golden` (override with `CELLUCID_GOLDEN_DIR`).
+//! The golden set lives in `shared/golden` beside the repository (override with `CELLUCID_SHARED`).
 //! Git dropped the empty directories of `expected/`, so each copy recreates those
 //! flagged `"empty": true` in `expected_tree.json`.
 
@@ -14,13 +14,11 @@ use flate2::{read::GzDecoder, write::GzEncoder, Compression};
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod support;
+
 fn golden_root() -> PathBuf {
-    let root = PathBuf::from(std::env::var("CELLUCID_GOLDEN_DIR").unwrap_or_else(|_| "/work/shared/golden".into()));
-    assert!(
-        root.is_dir(),
-        "golden set not found at {} (set CELLUCID_GOLDEN_DIR)",
-        root.display()
-    );
+    let root = support::tree::shared_dir().join("golden");
+    assert!(root.is_dir(), "golden set not found at {} (set CELLUCID_SHARED)", root.display());
     root
 }
 

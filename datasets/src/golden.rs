@@ -36,9 +36,13 @@ pub enum GoldenError {
 
 type Result<T> = std::result::Result<T, GoldenError>;
 
-/// The golden root: `$CELLUCID_GOLDEN`, else `/work/shared/golden`.
+/// The golden root: `$CELLUCID_SHARED/golden`, else `shared/golden` beside the repository.
 pub fn golden_root() -> PathBuf {
-    std::env::var_os("CELLUCID_GOLDEN").map_or_else(|| PathBuf::from("/work/shared/golden"), PathBuf::from)
+    // `shared/` sits beside the repository (CI clones main with shared/ next to it);
+    // CELLUCID_SHARED points elsewhere.
+    std::env::var_os("CELLUCID_SHARED")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"), PathBuf::from)
+        .join("golden")
 }
 
 /// Every `case*` directory under `root`, sorted by name.
