@@ -25,9 +25,11 @@
 //! - [`numeric`]: numpy's summation orders and quantile.
 //! - [`stage`]: one module per part of the folder (embeddings, obs, genes, graph, vectors, identity).
 //! - [`publish`]: lock, journal, staging directory, rename, recovery.
-//! - [`validate`]: the viewer's checks on a finished folder.
+//! - [`validate`]: the viewer's checks on a finished folder; [`compare`]: folder equivalence
+//!   under the conformance rule (gzip members compared by header and decompressed bytes).
 
 pub mod codec;
+pub mod compare;
 pub mod dataset;
 pub mod error;
 pub mod export;

@@ -2,9 +2,11 @@
 //!
 //! The command line: `export` (an `.h5ad` to a Cellucid export folder, like
 //! `cellucid.prepare()`), `validate` (the viewer's checks on a folder), `generate`
-//! (seeded synthetic datasets to `.h5ad`). Errors are one line on stderr and a
+//! (seeded synthetic datasets to `.h5ad`), `compare` (this exporter beside the reference
+//! writer, as child processes). Errors are one line on stderr and a
 //! non-zero exit status.
 
+mod benchmark;
 mod cli;
 mod params;
 mod progress;
@@ -27,6 +29,8 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Generate a seeded synthetic dataset and write it as .h5ad.
     Generate(cli::generate::GenerateArgs),
+    /// Export one .h5ad with this tool and with cellucid 0.9.2, side by side.
+    Compare(cli::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cli::export::run(a),
         Command::Validate(a) => cli::validate::run(a),
         Command::Generate(a) => cli::generate::run(a),
+        Command::Compare(a) => cli::compare::run(a),
     };
     match result {
         Ok(code) => code,

@@ -254,7 +254,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
     let params = a.params.as_deref().map(Params::read).transpose()?;
     let mapping = mapping(&a, params.as_ref())?;
     let started = std::time::Instant::now();
-    let dataset = h5ad::read(&a.input, &mapping).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let dataset = h5ad::read_csr_as_csc(&a.input, &mapping).with_context(|| format!("cannot read {}", a.input.display()))?;
     let read_time = started.elapsed();
     let options = options(&a, params.as_ref(), &dataset)?;
     let bar = ExportProgress::new(!a.quiet && !a.json);
