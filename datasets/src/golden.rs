@@ -69,6 +69,13 @@ pub fn params_json(case_dir: &Path) -> Result<Value> {
     read_json(&case_dir.join("params.json"))
 }
 
+/// A case's `params.json` as text (for [`crate::h5ad::Mapping::from_params_text`], which
+/// keeps the vector fields in the order passed).
+pub fn params_text(case_dir: &Path) -> Result<String> {
+    let path = case_dir.join("params.json");
+    std::fs::read_to_string(&path).map_err(|source| GoldenError::Io { path, source })
+}
+
 fn read_json(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|source| GoldenError::Io { path: path.to_path_buf(), source })?;
     serde_json::from_str(&text).map_err(|source| GoldenError::Json { path: path.to_path_buf(), source })

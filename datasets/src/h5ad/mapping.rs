@@ -45,6 +45,10 @@ impl Mapping {
     /// Parses an `inputs` object: `{"latent_space": "obsm/X_latent", "gene_expression": "X",
     /// "X_umap_2d": "obsm/…", "connectivities": "obsp/…", "vector_fields": {"k": "obsm/k"}}`.
     /// Unknown keys are refused, so a typo cannot silently drop an argument.
+    ///
+    /// Vector fields come in the `Value`'s map order, which serde_json sorts by key
+    /// (the workspace does not enable `preserve_order`). When the order passed matters,
+    /// parse the text with [`Mapping::from_params_text`], which keeps document order.
     pub fn from_inputs_json(inputs: &Value) -> Result<Mapping> {
         let obj = inputs.as_object().ok_or_else(|| H5adError::Mapping("inputs must be a JSON object".into()))?;
         let mut m = Mapping::default();
@@ -71,6 +75,20 @@ impl Mapping {
                 }
                 other => return Err(H5adError::Mapping(format!("unknown input {other:?}"))),
             }
+        }
+        Ok(m)
+    }
+
+    /// Parses a whole params file (`{"…": …, "inputs": {…}}`, as the golden cases'
+    /// `params.json`), keeping `inputs.vector_fields` in document order.
+    pub fn from_params_text(text: &str) -> Result<Mapping> {
+        let params: Value = serde_json::from_str(text).map_err(|e| H5adError::Mapping(format!("params JSON: {e}")))?;
+        let inputs = params.get("inputs").ok_or_else(|| H5adError::Mapping("params has no \"inputs\" object".into()))?;
+        let mut m = Mapping::from_inputs_json(inputs)?;
+        if !m.vector_fields.is_empty() {
+            let ordered: ParamsOrder =
+                serde_json::from_str(text).map_err(|e| H5adError::Mapping(format!("params JSON: {e}")))?;
+            m.vector_fields = ordered.inputs.vector_fields.0;
         }
         Ok(m)
     }
@@ -124,5 +142,41 @@ impl Mapping {
             m.vector_fields.push((k.clone(), format!("obsm/{k}")));
         }
         m
+    }
+}
+
+/// Just enough of a params file to recover `inputs.vector_fields` in document order.
+#[derive(serde::Deserialize)]
+struct ParamsOrder {
+    inputs: InputsOrder,
+}
+
+#[derive(serde::Deserialize)]
+struct InputsOrder {
+    #[serde(default)]
+    vector_fields: OrderedPairs,
+}
+
+/// A JSON object of strings as `(key, value)` pairs in document order.
+#[derive(Default)]
+struct OrderedPairs(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedPairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<OrderedPairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    out.push((k, v));
+                }
+                Ok(OrderedPairs(out))
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
