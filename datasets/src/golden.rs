@@ -1,6 +1,6 @@
 //! The golden conformance inputs as a [`Dataset`].
 //!
-//! Each golden case (`/work/shared/golden/caseNN_*`) describes its `prepare()` call in
+//! Each golden case (`shared/golden/caseNN_*`) describes its `prepare()` call in
 //! `inputs/inputs.json` with raw little-endian, row-major array files beside it. This
 //! module rebuilds exactly what the reference received:
 //! - arrays: dense `{file, dtype, shape}` (a `(n,)` `X_umap_1d` stays 1-D), sparse

@@ -255,7 +255,7 @@ fn mapping_from_inputs_json_checks_locations() {
 #[test]
 fn pbmc68k_reduced_reads_with_scanpy_defaults() {
     let _serial = serial();
-    let path = Path::new("/work/shared/data/pbmc68k_reduced.h5ad");
+    let path = &cellucid_datasets::golden::golden_root().join("../data/pbmc68k_reduced.h5ad");
     let mapping = Mapping::scanpy_defaults(path).unwrap();
     assert_eq!(mapping.gene_expression.as_deref(), Some("X"));
     assert_eq!(mapping.latent_space.as_deref(), Some("obsm/X_pca"));
@@ -439,7 +439,7 @@ fn peer_python() -> PathBuf {
         }
     }
     panic!(
-        "no peer Python venv found (tried {candidates:?}); run `bash /work/shared/peer/setup.sh` \
+        "no peer Python venv found (tried {candidates:?}); run `bash ../shared/peer/setup.sh .venv-peer` in the repository \
          to create it, or point CELLUCID_PEER_VENV at one with anndata installed"
     );
 }

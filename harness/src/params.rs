@@ -15,6 +15,8 @@ use std::path::Path;
 pub struct Params {
     pub args: Map<String, Value>,
     pub inputs: Option<Value>,
+    /// The file's text: the input mapping is read from it in document order.
+    pub text: String,
 }
 
 const KNOWN: &[&str] = &[
@@ -47,7 +49,7 @@ impl Params {
         if let Some(k) = args.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             bail!("{}: unknown parameter {k:?} (prepare() has no such argument)", path.display());
         }
-        Ok(Params { args, inputs })
+        Ok(Params { args, inputs, text })
     }
 
     /// Apply every parameter to `options`.

@@ -131,8 +131,8 @@ fn id_from_stem(stem: &str) -> String {
 }
 
 fn mapping(a: &ExportArgs, params: Option<&Params>) -> Result<Mapping> {
-    let mut m = match params.and_then(|p| p.inputs.as_ref()) {
-        Some(inputs) => Mapping::from_inputs_json(inputs).context("params.json inputs")?,
+    let mut m = match params.filter(|p| p.inputs.is_some()) {
+        Some(p) => Mapping::from_params_text(&p.text).context("params.json inputs")?,
         None => Mapping::scanpy_defaults(&a.input).with_context(|| format!("cannot inspect {}", a.input.display()))?,
     };
     if let Some(l) = &a.latent {
