@@ -119,6 +119,7 @@ pub fn prepare(
             data => {
                 let (categories, codes) = categories_and_codes(data);
                 check_labels(key, &categories)?;
+                check_codes(key, &codes, categories.len())?;
                 let members = members(&codes, categories.len());
                 let outliers = outlier_quantiles(&members, latent, n_cells, min_points);
                 let max = if options.categorical_bits() == 16 { 65_535 } else { 255 };
@@ -202,6 +203,23 @@ fn bool_categories(values: impl Iterator<Item = Option<bool>> + Clone) -> (Vec<L
         })
         .collect();
     (cats, codes)
+}
+
+/// Codes must be -1 (missing) or index a category. pandas guarantees it; a corrupt
+/// file or a hand-built `Dataset` may not, and the viewer refuses such codes.
+fn check_codes(key: &str, codes: &[i32], n_categories: usize) -> Result<()> {
+    match codes.iter().position(|&c| c < -1 || c >= n_categories as i32) {
+        None => Ok(()),
+        Some(cell) => Err(ExportError::value(
+            field_of(key),
+            format!(
+                "Categorical field {} has code {} at cell {cell}, but only {n_categories} categories (codes must be -1 for missing or 0..{}).",
+                py_repr(key),
+                codes[cell],
+                n_categories as i64 - 1
+            ),
+        )),
+    }
 }
 
 /// The cells of each category, ascending.
