@@ -3,3 +3,5 @@
 //! Where datasets come from. [`h5ad`] reads and writes AnnData's on-disk format into a
 //! [`cellucid_core::Dataset`]; [`synthetic`] generates realistic, seeded datasets of any
 //! size from a `DatasetSpec`. Nothing here exports or measures.
+
+pub mod synthetic;
