@@ -136,11 +136,10 @@ fn graph_is_exactly_symmetric_without_diagonal_or_zeros() {
             let (a, b) = (c.indptr[r] as usize, c.indptr[r + 1] as usize);
             min_degree = min_degree.min(b - a);
             assert!(c.indices[a..b].windows(2).all(|p| p[0] < p[1]), "row {r} not sorted/unique");
-            for j in a..b {
-                let col = c.indices[j];
+            for (&col, &wj) in c.indices[a..b].iter().zip(&w[a..b]) {
                 assert_ne!(col as usize, r, "diagonal entry in row {r}");
-                assert!(w[j] > 0.0 && w[j] <= 1.0 && w[j].is_finite(), "weight {}", w[j]);
-                assert_eq!(entry(col as usize, r as u32).map(f32::to_bits), Some(w[j].to_bits()));
+                assert!(wj > 0.0 && wj <= 1.0 && wj.is_finite(), "weight {wj}");
+                assert_eq!(entry(col as usize, r as u32).map(f32::to_bits), Some(wj.to_bits()));
             }
         }
         assert_eq!(g.stats.graph_edges * 2, c.nnz() as u64);

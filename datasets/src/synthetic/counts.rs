@@ -238,12 +238,10 @@ impl Sampler {
     fn sample_groups(&self, base: f64, groups: &[Group], rng: &mut Rng, scratch: &mut Scratch) {
         for g in groups {
             let mu = base * g.weight;
-            if !(mu > 0.0) {
-                continue;
-            }
             let p0 = self.p_zero(mu);
             let p = 1.0 - p0;
-            if !(p > 0.0) {
+            // Also skips a NaN or zero mean: nothing to draw.
+            if p.is_nan() || p <= 0.0 {
                 continue;
             }
             if p >= DIRECT_P {
@@ -295,7 +293,9 @@ pub(crate) fn calibrate(spec: &DatasetSpec, pop: &Population, prog: &Programme, 
     for (c, &k) in pop.cluster.iter().enumerate() {
         libs[k as usize].push(pop.lib[c]);
     }
-    let tables: Vec<(Vec<(f64, f64)>, Vec<(f64, f64)>)> = libs
+    // Per cluster: (library-size levels, programme levels), each as (weight, how many).
+    type Histogram = Vec<(f64, f64)>;
+    let tables: Vec<(Histogram, Histogram)> = libs
         .into_par_iter()
         .enumerate()
         .map(|(k, l)| (histogram(&mut l.into_iter()), histogram(&mut prog.row(k).iter().copied())))

@@ -9,7 +9,7 @@
 //!   in random order, each with a log-normal library-size factor;
 //! - **X** (`gene_expression`): per-cluster gene programmes, negative-binomial or Poisson
 //!   counts, non-zero fraction calibrated to `density`, stored raw or as log1p CP10k, in
-//!   CSR, CSC or dense f32 (see [`counts`]). Indices are sorted and unique;
+//!   CSR, CSC or dense f32 (sampler described in `counts.rs`). Indices are sorted and unique;
 //! - **var**: gene ids `gene_0`, `gene_1`, …;
 //! - **latent space** and **embeddings** (`X_umap_<d>d`): cluster centres plus Gaussian
 //!   noise, f32;
@@ -24,11 +24,11 @@
 //! machine and with any rayon pool size. Changing `layout` between CSR/dense and CSC
 //! samples X in a different order, so it gives a different draw from the same model.
 
-pub mod counts;
+mod counts;
 mod embedding;
 mod graph;
 mod obs;
-pub(crate) mod rng;
+mod rng;
 pub mod spec;
 mod vectors;
 

@@ -122,7 +122,7 @@ impl Rng {
     /// Poisson(lambda): inversion by sequential search for small means, Hörmann's PTRS
     /// (the transformed-rejection sampler numpy uses) for lambda >= 10.
     pub(crate) fn poisson(&mut self, lambda: f64) -> u64 {
-        if !(lambda > 0.0) {
+        if lambda.is_nan() || lambda <= 0.0 {
             return 0;
         }
         if lambda < 10.0 {
