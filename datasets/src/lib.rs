@@ -7,3 +7,4 @@
 
 pub mod golden;
 pub mod h5ad;
+pub mod synthetic;
