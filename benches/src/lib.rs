@@ -17,7 +17,7 @@ pub fn gene_dataset(cells: usize, genes: usize) -> Dataset {
     spec.density = 0.10;
     spec.layout = synthetic::Layout::Csc;
     spec.seed = 20_000;
-    synthetic::generate(&spec)
+    synthetic::generate(&spec).expect("a valid benchmark spec")
 }
 
 /// A scratch directory on tmpfs (`/dev/shm`) when there is one, so that the benches

@@ -1,53 +1,5 @@
-//! # cellucid-bench
-//!
-//! The command line: `export` (an `.h5ad` to a Cellucid export folder, like
-//! `cellucid.prepare()`), `validate` (the viewer's checks on a folder), `generate`
-//! (seeded synthetic datasets to `.h5ad`), `compare` (this exporter beside the reference
-//! writer, as child processes). Errors are one line on stderr and a
-//! non-zero exit status.
+//! The `cellucid-bench` binary; everything lives in the library (`src/lib.rs`).
 
-mod benchmark;
-mod cli;
-mod params;
-mod progress;
-
-use clap::{Parser, Subcommand};
-use std::process::ExitCode;
-
-#[derive(Parser)]
-#[command(name = "cellucid-bench", version, about = "Fast Cellucid exporter and export benchmarking harness")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Export an .h5ad file to a Cellucid compact_v1 folder (cellucid.prepare() 0.9.2).
-    Export(cli::export::ExportArgs),
-    /// Check an export folder as the Cellucid viewer's loader does.
-    Validate(cli::validate::ValidateArgs),
-    /// Generate a seeded synthetic dataset and write it as .h5ad.
-    Generate(cli::generate::GenerateArgs),
-    /// Export one .h5ad with this tool and with cellucid 0.9.2, side by side.
-    Compare(cli::compare::CompareArgs),
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Export(a) => cli::export::run(a),
-        Command::Validate(a) => cli::validate::run(a),
-        Command::Generate(a) => cli::generate::run(a),
-        Command::Compare(a) => cli::compare::run(a),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            // One line: the chain of contexts, outermost first.
-            let msg = format!("{e:#}").replace('\n', " | ");
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cellucid_bench::run()
 }

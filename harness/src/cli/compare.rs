@@ -4,7 +4,7 @@
 //! a Markdown table (time, CPU, peak memory, files, bytes, ratio) and checks that the
 //! two outputs are equivalent and that ours passes the viewer's checks.
 
-use crate::benchmark::executor::{self, ChildRun};
+use crate::benchmark::executor::{ChildRun, Executor};
 use crate::benchmark::stats::{median, range};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -111,6 +111,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     // samples[setting][subject]
     let mut samples: Vec<Vec<Vec<Sample>>> = settings.iter().map(|_| subjects.iter().map(|_| Vec::new()).collect()).collect();
     let total = settings.len() * subjects.len() * (a.repeats + 1);
+    let executor = Executor::current().context("cannot locate this executable")?;
     let mut done = 0;
     for round in 0..=a.repeats {
         // Interleave: every (setting, subject) once per round, the order reversed on odd
@@ -125,7 +126,8 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             if out.exists() {
                 std::fs::remove_dir_all(&out)?;
             }
-            let run = executor::run(&mut command(&a, subjects[j], &settings[s].1, &out)?)
+            let run = executor
+                .run(&command(&a, subjects[j], &settings[s].1, &out)?)
                 .with_context(|| format!("cannot run {}", subjects[j].name()))?;
             done += 1;
             eprint!("\r{done}/{total} runs");

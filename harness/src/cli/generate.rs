@@ -47,7 +47,7 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
     }
     spec.validate().context("invalid dataset spec")?;
     let t = std::time::Instant::now();
-    let ds = synthetic::generate(&spec);
+    let ds = synthetic::generate(&spec).context("cannot generate the dataset")?;
     let gen = t.elapsed();
     let t = std::time::Instant::now();
     h5ad::write(&ds, &a.output).with_context(|| format!("cannot write {}", a.output.display()))?;
