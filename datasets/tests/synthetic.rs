@@ -362,3 +362,41 @@ fn invalid_specs_are_refused_naming_the_field() {
     assert!(DatasetSpec::from_toml_str("cellz = 10").unwrap_err().to_string().contains("cellz"));
     assert!(DatasetSpec::from_toml_str("layout = \"coo\"").is_err());
 }
+
+/// Issue 3: synthetic → h5ad → read gives the same Dataset, for every layout and with
+/// a graph, vector fields and every embedding dimension.
+#[test]
+fn synthetic_to_h5ad_and_back_is_identical() {
+    use cellucid_datasets::h5ad::{self, Mapping};
+    use cellucid_datasets::synthetic::{generate, DatasetSpec, GraphSpec, Layout};
+    for layout in [Layout::Csr, Layout::Csc, Layout::Dense] {
+        let mut spec = DatasetSpec::default();
+        spec.cells = 600;
+        spec.genes = 80;
+        spec.density = 0.1;
+        spec.layout = layout;
+        spec.embedding_dims = vec![1, 2, 3];
+        spec.graph = GraphSpec::Knn { k: 5 };
+        spec.vector_fields = vec!["velocity_umap".into()];
+        spec.seed = 11;
+        let ds = generate(&spec).expect("valid spec");
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("synthetic.h5ad");
+        h5ad::write(&ds, &path).expect("write");
+        let back = h5ad::read(&path, &Mapping::written(&ds)).expect("read");
+        assert_eq!(back.gene_expression, ds.gene_expression, "X ({layout:?})");
+        assert_eq!(back.latent_space, ds.latent_space, "latent");
+        assert_eq!(back.connectivities, ds.connectivities, "graph");
+        for d in 1..=3 {
+            assert_eq!(back.embedding(d), ds.embedding(d), "X_umap_{d}d");
+        }
+        assert_eq!(back.obs, ds.obs, "obs");
+        assert_eq!(back.var, ds.var, "var");
+        let sorted = |v: &Option<Vec<(String, cellucid_core::Matrix)>>| {
+            let mut v = v.clone().unwrap_or_default();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        assert_eq!(sorted(&back.vector_fields), sorted(&ds.vector_fields), "vector fields");
+    }
+}

@@ -45,12 +45,39 @@ pub fn finite_min_max(values: &[f32]) -> Option<(f32, f32)> {
     any.then_some((mn, mx))
 }
 
-/// The code of one finite value, given bounds and the precomputed scale.
-#[inline(always)]
-fn code(v: f32, mn: f64, scale: f64, maxq: f64) -> u32 {
-    let t = ((v as f64 - mn) * scale) + 1e-8;
-    let t = t.clamp(0.0, maxq);
-    t as u32
+/// The codec for one vector, once its bounds are known: `code(v)` is the reference's
+/// formula, exactly; a constant vector (equal bounds) codes everything as 0.
+#[derive(Clone, Copy, Debug)]
+pub struct Quantizer {
+    mn: f64,
+    scale: f64,
+    maxq: f64,
+    constant: bool,
+    marker: u32,
+}
+
+impl Quantizer {
+    /// A quantizer for f32 bounds `mn <= mx` at `bits` (8 or 16).
+    pub fn new(bits: u32, mn: f32, mx: f32) -> Self {
+        let maxq = max_code(bits);
+        let (mn, mx) = (mn as f64, mx as f64);
+        let constant = mn == mx;
+        let scale = if constant { 0.0 } else { maxq as f64 / (mx - mn) };
+        Quantizer { mn, scale, maxq: maxq as f64, constant, marker: marker(bits) }
+    }
+
+    /// The code of `v` (the marker for NaN).
+    #[inline(always)]
+    pub fn code(&self, v: f32) -> u32 {
+        if v.is_nan() {
+            self.marker
+        } else if self.constant {
+            0
+        } else {
+            let t = ((v as f64 - self.mn) * self.scale) + 1e-8;
+            t.clamp(0.0, self.maxq) as u32
+        }
+    }
 }
 
 /// Quantize `values` (all finite) into little-endian codes appended to `out`.
@@ -74,37 +101,17 @@ pub fn quantize_with_missing(values: &[f32], bits: u32, out: &mut Vec<u8>) -> Op
 
 /// Quantize against given f32 bounds; NaN becomes the marker.
 pub fn quantize_with_bounds(values: &[f32], bits: u32, mn: f32, mx: f32, out: &mut Vec<u8>) {
-    let width = if bits == 16 { 2 } else { 1 };
-    out.reserve(values.len() * width);
-    let maxq = max_code(bits);
-    let mark = marker(bits);
-    let (mn, mx) = (mn as f64, mx as f64);
-    let constant = mn == mx;
-    let scale = if constant { 0.0 } else { maxq as f64 / (mx - mn) };
-    let maxq = maxq as f64;
+    let q = Quantizer::new(bits, mn, mx);
     if bits == 16 {
+        out.reserve(values.len() * 2);
         for &v in values {
-            let c = if v.is_nan() {
-                mark
-            } else if constant {
-                0
-            } else {
-                code(v, mn, scale, maxq)
-            };
-            out.extend_from_slice(&(c as u16).to_le_bytes());
+            out.extend_from_slice(&(q.code(v) as u16).to_le_bytes());
         }
     } else {
         let start = out.len();
         out.resize(start + values.len(), 0);
-        let dst = &mut out[start..];
-        if constant {
-            for (d, &v) in dst.iter_mut().zip(values) {
-                *d = if v.is_nan() { mark as u8 } else { 0 };
-            }
-        } else {
-            for (d, &v) in dst.iter_mut().zip(values) {
-                *d = if v.is_nan() { mark as u8 } else { code(v, mn, scale, maxq) as u8 };
-            }
+        for (d, &v) in out[start..].iter_mut().zip(values) {
+            *d = q.code(v) as u8;
         }
     }
 }
