@@ -63,6 +63,11 @@ pub struct ExportOptions {
     pub cellucid_data_version: String,
     pub durability: Durability,
     pub gzip_backend: GzipBackend,
+    /// A what-if, not a prepare() parameter: compress payloads with zstd at this level
+    /// (1–22) instead of gzip. The viewer cannot load such a folder (it reads gzip only);
+    /// the harness uses it to measure what zstd would cost and save. Requires
+    /// `compression = None`; manifests then carry `.zst` paths and `compression: null`.
+    pub zstd_what_if: Option<i32>,
 }
 
 impl ExportOptions {
@@ -94,6 +99,7 @@ impl ExportOptions {
             cellucid_data_version: "0.9.2".to_string(),
             durability: Durability::Buffered,
             gzip_backend: GzipBackend::default(),
+            zstd_what_if: None,
         }
     }
 
@@ -162,6 +168,14 @@ impl ExportOptions {
                 return Err(ExportError::value(
                     "centroid_outlier_quantile",
                     "centroid_outlier_quantile must be None or one finite number strictly between 0.5 and 1.",
+                ));
+            }
+        }
+        if let Some(z) = self.zstd_what_if {
+            if !(1..=22).contains(&z) || self.compression.is_some() {
+                return Err(ExportError::value(
+                    "zstd_what_if",
+                    "zstd_what_if must be a level from 1 to 22, and compression must then be None.",
                 ));
             }
         }

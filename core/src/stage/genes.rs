@@ -11,7 +11,7 @@ use super::obs::ext_dtype;
 use super::output::{Output, Written};
 use crate::codec::json::Json;
 use crate::codec::quantize::{self, finite_min_max, Bounds, Quantizer};
-use crate::codec::GzipEncoder;
+use crate::codec::PayloadEncoder;
 use crate::dataset::{Compressed, Dataset, DenseArray, Element, Label, Matrix, Values};
 use crate::error::{ExportError, Result};
 use crate::options::{check_display_as, ExportOptions};
@@ -323,14 +323,14 @@ pub struct GeneWorker {
     column: Vec<f32>,
     payload: Vec<u8>,
     compressed: Vec<u8>,
-    encoder: Option<GzipEncoder>,
+    encoder: Option<PayloadEncoder>,
     scratch_f64: Vec<f64>,
     scratch_f32: Vec<f32>,
     scratch_i64: Vec<i64>,
 }
 
 impl GeneWorker {
-    pub fn new(n_cells: usize, encoder: Option<GzipEncoder>) -> Self {
+    pub fn new(n_cells: usize, encoder: Option<PayloadEncoder>) -> Self {
         GeneWorker {
             column: vec![0.0; n_cells],
             payload: Vec::new(),
@@ -463,10 +463,10 @@ impl GeneWorker {
     /// Compress the payload without writing (for the codec-only benchmark).
     pub fn compress_only(&mut self) -> usize {
         match self.encoder.as_mut() {
-            Some(e) => {
-                e.encode(&self.payload, &mut self.compressed);
-                self.compressed.len()
-            }
+            Some(e) => match e.encode(&self.payload, &mut self.compressed) {
+                Ok(()) => self.compressed.len(),
+                Err(_) => self.payload.len(),
+            },
             None => self.payload.len(),
         }
     }

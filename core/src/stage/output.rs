@@ -1,7 +1,7 @@
 //! Writing payload files into the staging directory: raw, or as one gzip member,
 //! with byte and file accounting.
 
-use crate::codec::GzipEncoder;
+use crate::codec::{GzipEncoder, PayloadEncoder, ZstdEncoder};
 use crate::error::{IoContext, Result};
 use crate::options::{Durability, ExportOptions, GzipBackend};
 use std::fs::{self, File};
@@ -14,6 +14,7 @@ pub struct Output {
     root: PathBuf,
     level: Option<u32>,
     backend: GzipBackend,
+    zstd: Option<i32>,
     durable: bool,
     files: AtomicU64,
     dirs: AtomicU64,
@@ -43,6 +44,7 @@ impl Output {
             root: root.to_path_buf(),
             level: options.gzip_level(),
             backend: options.gzip_backend,
+            zstd: options.zstd_what_if,
             durable: options.durability == Durability::Durable,
             files: AtomicU64::new(0),
             dirs: AtomicU64::new(0),
@@ -51,10 +53,12 @@ impl Output {
         }
     }
 
-    /// `".gz"` when payloads are compressed, else `""`.
+    /// `".gz"` when payloads are gzipped, `".zst"` for the zstd what-if, else `""`.
     pub fn suffix(&self) -> &'static str {
         if self.level.is_some() {
             ".gz"
+        } else if self.zstd.is_some() {
+            ".zst"
         } else {
             ""
         }
@@ -64,9 +68,14 @@ impl Output {
         &self.root
     }
 
-    /// A new encoder for this output's level and backend, if compressing.
-    pub fn encoder(&self) -> Option<GzipEncoder> {
-        self.level.map(|l| GzipEncoder::new(l, self.backend))
+    /// A new encoder for this output's codec, if compressing.
+    pub fn encoder(&self) -> Option<PayloadEncoder> {
+        if let Some(l) = self.level {
+            return Some(PayloadEncoder::Gzip(GzipEncoder::new(l, self.backend)));
+        }
+        // A zstd context that cannot be created (out of memory) leaves payloads raw;
+        // the level itself was validated with the options.
+        self.zstd.and_then(|z| ZstdEncoder::new(z).ok()).map(PayloadEncoder::Zstd)
     }
 
     /// Create a directory below the root.
@@ -90,12 +99,13 @@ impl Output {
         &self,
         rel: &str,
         payload: &[u8],
-        enc: Option<&mut GzipEncoder>,
+        enc: Option<&mut PayloadEncoder>,
         scratch: &mut Vec<u8>,
     ) -> Result<Written> {
         let bytes: &[u8] = match enc {
             Some(enc) => {
-                enc.encode(payload, scratch);
+                let p = self.root.join(rel);
+                enc.encode(payload, scratch).ctx("cannot compress", &p)?;
                 scratch
             }
             None => payload,
