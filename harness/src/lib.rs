@@ -8,6 +8,7 @@
 
 pub mod benchmark;
 pub mod cli;
+pub mod measure;
 pub mod params;
 pub mod progress;
 

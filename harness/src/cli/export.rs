@@ -95,6 +95,9 @@ pub struct ExportArgs {
     /// Deflate implementation: libdeflate (default), zlib-rs, miniz.
     #[arg(long, default_value = "libdeflate")]
     pub gzip_backend: String,
+    /// What-if: zstd payloads at this level instead of gzip (not loadable by the viewer).
+    #[arg(long, value_name = "1-22")]
+    pub zstd_what_if: Option<i32>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -214,6 +217,9 @@ fn options(a: &ExportArgs, params: Option<&Params>, dataset: &cellucid_core::Dat
     }
     if o.obs_categorical_dtype.is_empty() {
         o.obs_categorical_dtype = auto_categorical_dtype(dataset).to_string();
+    }
+    if a.zstd_what_if.is_some() {
+        o.zstd_what_if = a.zstd_what_if;
     }
     o.durability = if a.durable { Durability::Durable } else { Durability::Buffered };
     o.gzip_backend = match a.gzip_backend.as_str() {

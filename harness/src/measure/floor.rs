@@ -1,0 +1,184 @@
+//! The physical floor of an export on a target: how fast this machine could possibly do
+//! the same work, measured with the same bytes.
+//!
+//! - **codec**: compressing the run's exact payloads (the decoded contents of the files
+//!   it wrote) with all cores at its codec and level — the CPU work that cannot be avoided;
+//! - **create**: creating the same number of files with the same sizes on the same target
+//!   (one directory, all cores) — the filesystem work that cannot be avoided;
+//! - **seq_write**: writing the same total bytes as one file — the bandwidth bound.
+//!
+//! A perfect exporter overlaps CPU and I/O, so the floor is the largest of the three, and
+//! `efficiency = floor / actual` (1.0 means the export is as fast as the hardware allows).
+
+use cellucid_core::codec::{GzipEncoder, PayloadEncoder, ZstdEncoder};
+use cellucid_core::GzipBackend;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The codec a setting uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloorCodec {
+    None,
+    Gzip(u32),
+    Zstd(i32),
+}
+
+/// The three bounds and the floor, in seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Floor {
+    pub codec_s: f64,
+    pub create_s: f64,
+    pub seq_write_s: f64,
+    pub floor_s: f64,
+    pub files: u64,
+    pub payload_bytes: u64,
+    pub written_bytes: u64,
+}
+
+/// The decoded payloads of an export folder (every file but the JSON manifests),
+/// and the on-disk size of every file.
+pub fn payloads_of(dir: &Path) -> io::Result<(Vec<Vec<u8>>, Vec<u64>)> {
+    let (files, _) = cellucid_core::compare::listing(dir)?;
+    let mut payloads = Vec::new();
+    let mut sizes = Vec::new();
+    for f in files {
+        let bytes = fs::read(dir.join(&f))?;
+        sizes.push(bytes.len() as u64);
+        if f.ends_with(".json") {
+            continue;
+        }
+        let raw = if f.ends_with(".gz") {
+            cellucid_core::codec::gzip::gunzip_single_member(&bytes).map_err(io::Error::other)?
+        } else if f.ends_with(".zst") {
+            zstd::stream::decode_all(&bytes[..])?
+        } else {
+            bytes
+        };
+        payloads.push(raw);
+    }
+    Ok((payloads, sizes))
+}
+
+fn time<F: FnOnce() -> io::Result<()>>(f: F) -> io::Result<Duration> {
+    let t = Instant::now();
+    f()?;
+    Ok(t.elapsed())
+}
+
+/// Compress every payload with all cores; the best of `tries` runs.
+pub fn codec_time(payloads: &[Vec<u8>], codec: FloorCodec, tries: usize) -> io::Result<Duration> {
+    let mut best = Duration::MAX;
+    for _ in 0..tries.max(1) {
+        let d = time(|| {
+            payloads.par_iter().try_for_each_init(
+                || {
+                    let enc = match codec {
+                        FloorCodec::None => None,
+                        FloorCodec::Gzip(l) => Some(PayloadEncoder::Gzip(GzipEncoder::new(l, GzipBackend::default()))),
+                        FloorCodec::Zstd(l) => ZstdEncoder::new(l).ok().map(PayloadEncoder::Zstd),
+                    };
+                    (enc, Vec::new())
+                },
+                |(enc, out), p| match enc {
+                    Some(e) => e.encode(p, out),
+                    None => Ok(()),
+                },
+            )
+        })?;
+        best = best.min(d);
+    }
+    Ok(best)
+}
+
+/// Create files of the given sizes in a fresh directory under `scratch`, all cores;
+/// removes them afterwards. The best of `tries` runs.
+pub fn create_time(scratch: &Path, sizes: &[u64], tries: usize) -> io::Result<Duration> {
+    let biggest = sizes.iter().copied().max().unwrap_or(0) as usize;
+    let block = vec![0x5au8; biggest];
+    let mut best = Duration::MAX;
+    for t in 0..tries.max(1) {
+        let dir = scratch.join(format!("floor-create-{t}"));
+        fs::create_dir_all(&dir)?;
+        let d = time(|| {
+            sizes.par_iter().enumerate().try_for_each(|(i, &n)| {
+                let mut f = File::create(dir.join(format!("{i}.bin")))?;
+                f.write_all(&block[..n as usize])
+            })
+        })?;
+        fs::remove_dir_all(&dir)?;
+        best = best.min(d);
+    }
+    Ok(best)
+}
+
+/// Write `bytes` as one file under `scratch` (through the page cache, as exports do);
+/// the best of `tries` runs.
+pub fn seq_write_time(scratch: &Path, bytes: u64, tries: usize) -> io::Result<Duration> {
+    let chunk = vec![0xa5u8; 1 << 20];
+    let mut best = Duration::MAX;
+    for t in 0..tries.max(1) {
+        let p: PathBuf = scratch.join(format!("floor-seq-{t}.bin"));
+        let d = time(|| {
+            let mut f = File::create(&p)?;
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(chunk.len() as u64) as usize;
+                f.write_all(&chunk[..n])?;
+                left -= n as u64;
+            }
+            Ok(())
+        })?;
+        fs::remove_file(&p)?;
+        best = best.min(d);
+    }
+    Ok(best)
+}
+
+/// Measure the floor of the export in `export_dir` on the filesystem of `scratch`.
+pub fn measure(export_dir: &Path, scratch: &Path, codec: FloorCodec) -> io::Result<Floor> {
+    let (payloads, sizes) = payloads_of(export_dir)?;
+    let payload_bytes: u64 = payloads.iter().map(|p| p.len() as u64).sum();
+    let written: u64 = sizes.iter().sum();
+    let codec_s = codec_time(&payloads, codec, 2)?.as_secs_f64();
+    let create_s = create_time(scratch, &sizes, 2)?.as_secs_f64();
+    let seq_write_s = seq_write_time(scratch, written, 2)?.as_secs_f64();
+    Ok(Floor {
+        codec_s,
+        create_s,
+        seq_write_s,
+        floor_s: codec_s.max(create_s).max(seq_write_s),
+        files: sizes.len() as u64,
+        payload_bytes,
+        written_bytes: written,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_of_a_small_folder() {
+        let src = tempfile::tempdir().expect("tmp");
+        fs::create_dir(src.path().join("var")).expect("mkdir");
+        let mut enc = GzipEncoder::new(6, GzipBackend::default());
+        let mut out = Vec::new();
+        for g in 0..50 {
+            let payload: Vec<u8> = (0..20_000u32).map(|i| if (i + g) % 9 == 0 { (i % 200) as u8 } else { 0 }).collect();
+            enc.encode(&payload, &mut out);
+            fs::write(src.path().join(format!("var/{g}.values.u8.gz")), &out).expect("write");
+        }
+        fs::write(src.path().join("var_manifest.json"), b"{}").expect("write");
+        let scratch = tempfile::tempdir().expect("tmp");
+        let f = measure(src.path(), scratch.path(), FloorCodec::Gzip(6)).expect("floor");
+        assert_eq!(f.files, 51);
+        assert_eq!(f.payload_bytes, 50 * 20_000);
+        assert!(f.codec_s > 0.0 && f.create_s > 0.0 && f.seq_write_s > 0.0);
+        assert_eq!(f.floor_s, f.codec_s.max(f.create_s).max(f.seq_write_s));
+        assert_eq!(fs::read_dir(scratch.path()).expect("ls").count(), 0, "scratch files removed");
+    }
+}
