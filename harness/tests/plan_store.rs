@@ -521,7 +521,7 @@ fn merge_is_the_union_without_duplicates() {
     assert!(z.ok && z.wall_s == 3.0);
     assert_eq!(z.extra.get("machine"), Some(&serde_json::json!(1)));
     // The output is never overwritten, and plans are never mixed.
-    assert!(matches!(store::merge(&[a.clone()], &out), Err(StoreError::Exists { .. })));
+    assert!(matches!(store::merge(std::slice::from_ref(&a), &out), Err(StoreError::Exists { .. })));
     let c = dir.path().join("q.jsonl");
     Store::create_or_resume(&c, header("q"), false).unwrap();
     let e = store::merge(&[a, c], &dir.path().join("mixed.jsonl")).unwrap_err();

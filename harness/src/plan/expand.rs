@@ -222,7 +222,7 @@ pub(super) fn validate(plan: &Plan) -> Result<(), PlanError> {
         for cell in &all {
             if let Err(e) = cell.dataset.validate() {
                 let field = e.field().unwrap_or("dataset");
-                return Err(bad(axis_of_spec_field(field), &cell.label(), e.to_string(), block));
+                return Err(bad(axis_of_spec_field(field), cell.label(), e.to_string(), block));
             }
             match impossible(cell) {
                 None => possible += 1,
