@@ -10,7 +10,9 @@ pub mod benchmark;
 pub mod cli;
 pub mod measure;
 pub mod params;
+pub mod plan;
 pub mod progress;
+pub mod store;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,0 +1,273 @@
+//! Sizing a plan before running it: how many runs, roughly how long, how much disk.
+//!
+//! The time model is deliberately simple and documented here, calibrated on the
+//! development machine (2 cores, tmpfs and an ext4 virtual disk) with the release
+//! build: a 20,000 × 2,000 export at density 0.1 took 0.27 s as f32 plain, 0.29 s q8
+//! plain, 0.42 s q8 gzip 1, 0.61 s q8 gzip 6, 2.2 s q8 gzip 9 and 0.04 s for 5,000 × 500;
+//! the reference writer took 3.0 s (f32 plain) and 4.3 s (q8 gzip 6), of which ~0.85 s
+//! is importing Python packages.
+//!
+//! For one run of "ours", with `v = cells × exported genes` values and `b = v × bytes per
+//! value` raw payload bytes:
+//!
+//! ```text
+//! work    = v × 12 ns  +  b × codec_ns            (CPU core-seconds; codec_ns per raw byte:
+//!                                                  none 0, gzip 1: 6.5, 2–3: 9, 4–6: 16.5,
+//!                                                  7–8: 50, 9: 98; zstd ≤3: 3, ≤9: 10,
+//!                                                  ≤15: 30, else 120)
+//! seconds = 0.03 + work / (cores × speed)  +  io
+//! io      = written bytes × target_ns  +  files × per_file
+//!           (written = b, or 0.3 b when compressed; target_ns: tmpfs 0, sshfs 10, other
+//!            0.7; per_file: sshfs 3 × its latency (default 2 ms); durable adds 1 ms per
+//!            file off tmpfs; a cold cache adds reading the input at 500 MB/s)
+//! ```
+//!
+//! The reference runs single-threaded: `seconds = 1.0 + reference_factor × work / speed +
+//! io` (`reference_factor` 3.5 by default, from the measurements above).
+//! Generating each distinct dataset once costs `0.05 + nnz × 160 ns / (cores × speed)`
+//! (+ `cells × k × 1 µs` for a kNN graph), writing its `.h5ad` included.
+//!
+//! Disk: the largest single export, uncompressed, times two (the new generation is
+//! staged beside the previous one, and a reference run may sit beside ours), plus the
+//! `.h5ad` of every distinct dataset (kept in the dataset cache).
+
+use super::{Cell, Codec, Durability, Plan, Subject};
+use cellucid_datasets::synthetic::{DatasetSpec, GraphSpec};
+use std::collections::HashSet;
+use std::fmt;
+
+/// What the machine offers, for [`Plan::size`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineBudget {
+    /// Cores the exporter may use.
+    pub cores: usize,
+    /// Per-core speed relative to the calibration machine (1.0 = the same).
+    pub speed: f64,
+    /// How many times more CPU time the reference writer needs for the same export.
+    pub reference_factor: f64,
+    /// Free space where exports and datasets go, when known.
+    pub free_disk_bytes: Option<u64>,
+}
+
+impl Default for MachineBudget {
+    /// The calibration machine: 2 cores, speed 1.
+    fn default() -> Self {
+        MachineBudget { cores: 2, speed: 1.0, reference_factor: 3.5, free_disk_bytes: None }
+    }
+}
+
+impl MachineBudget {
+    /// This machine's core count, the calibration speed, disk unknown.
+    pub fn detect() -> MachineBudget {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        MachineBudget { cores, ..MachineBudget::default() }
+    }
+}
+
+/// The size of a plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanSize {
+    pub cells: usize,
+    /// `cells × (warmup + repeats)`.
+    pub runs: usize,
+    pub timed_runs: usize,
+    /// Distinct datasets to generate.
+    pub datasets: usize,
+    pub run_seconds: f64,
+    pub generation_seconds: f64,
+    /// `run_seconds + generation_seconds`.
+    pub estimated_seconds: f64,
+    /// The largest single export, uncompressed.
+    pub largest_export_bytes: u64,
+    /// All distinct datasets as `.h5ad`.
+    pub dataset_bytes: u64,
+    /// `2 × largest_export_bytes + dataset_bytes`.
+    pub disk_bytes: u64,
+    /// Whether `disk_bytes` fits the budget's free disk, when that is known.
+    pub fits_disk: Option<bool>,
+}
+
+impl fmt::Display for PlanSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} cells, {} runs ({} timed), {} datasets; about {} ({} running, {} generating); disk {} \
+             (largest export {}, datasets {})",
+            self.cells,
+            self.runs,
+            self.timed_runs,
+            self.datasets,
+            duration(self.estimated_seconds),
+            duration(self.run_seconds),
+            duration(self.generation_seconds),
+            bytes(self.disk_bytes),
+            bytes(self.largest_export_bytes),
+            bytes(self.dataset_bytes),
+        )?;
+        if self.fits_disk == Some(false) {
+            f.write_str(" — does NOT fit the free disk")?;
+        }
+        Ok(())
+    }
+}
+
+fn duration(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+fn bytes(b: u64) -> String {
+    let b = b as f64;
+    if b < 1e9 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.1} GB", b / 1e9)
+    }
+}
+
+fn codec_ns(c: Codec) -> f64 {
+    match c {
+        Codec::None => 0.0,
+        Codec::Gzip(1) => 6.5,
+        Codec::Gzip(2..=3) => 9.0,
+        Codec::Gzip(4..=6) => 16.5,
+        Codec::Gzip(7..=8) => 50.0,
+        Codec::Gzip(_) => 98.0,
+        Codec::Zstd(l) if l <= 3 => 3.0,
+        Codec::Zstd(l) if l <= 9 => 10.0,
+        Codec::Zstd(l) if l <= 15 => 30.0,
+        Codec::Zstd(_) => 120.0,
+    }
+}
+
+fn bytes_per_value(q: Option<u8>) -> f64 {
+    match q {
+        Some(8) => 1.0,
+        Some(16) => 2.0,
+        _ => 4.0,
+    }
+}
+
+fn nnz(d: &DatasetSpec) -> f64 {
+    d.cells as f64 * d.genes as f64 * d.density
+}
+
+fn edges(d: &DatasetSpec) -> f64 {
+    match d.graph {
+        GraphSpec::None => 0.0,
+        // Symmetrised: between k and 2k entries per cell.
+        GraphSpec::Knn { k } => d.cells as f64 * k as f64 * 1.5,
+        GraphSpec::Density { edges_per_cell } => d.cells as f64 * edges_per_cell * 2.0,
+    }
+}
+
+/// Per-file latency of a target name, from `sshfs:20ms` (default 2 ms for plain sshfs).
+fn target_costs(target: &str) -> (f64, f64, bool) {
+    if target == "tmpfs" {
+        return (0.0, 0.0, true);
+    }
+    if let Some(rest) = target.strip_prefix("sshfs") {
+        let latency = rest
+            .strip_prefix(':')
+            .and_then(|l| l.strip_suffix("ms"))
+            .and_then(|l| l.parse::<f64>().ok())
+            .map_or(2e-3, |ms| ms / 1e3);
+        return (10e-9, 3.0 * latency, false);
+    }
+    (0.7e-9, 0.0, false)
+}
+
+/// Uncompressed size of one export.
+pub(super) fn export_bytes(cell: &Cell) -> f64 {
+    let d = &cell.dataset;
+    let n = d.cells as f64;
+    let genes = n * cell.genes_exported() as f64 * bytes_per_value(cell.settings.var_quantization);
+    let obs = n
+        * (d.continuous_fields.count as f64 * bytes_per_value(cell.settings.obs_continuous_quantization)
+            + d.categorical_fields.len() as f64 * 2.0);
+    let dims: usize = d.embedding_dims.iter().sum();
+    let embeddings = n * dims as f64 * 4.0 * (1 + d.vector_fields.len()) as f64;
+    genes + obs + embeddings + edges(d) * 8.0 + 64e3
+}
+
+/// `.h5ad` size of a dataset (CSR/CSC: f32 values and i32 indices per non-zero).
+fn dataset_bytes(d: &DatasetSpec) -> f64 {
+    let n = d.cells as f64;
+    let x = match d.layout {
+        cellucid_datasets::synthetic::Layout::Dense => n * d.genes as f64 * 4.0,
+        _ => nnz(d) * 8.0 + n * 8.0,
+    };
+    let dims: usize = d.embedding_dims.iter().sum();
+    x + n * (d.latent_dims + dims) as f64 * 4.0
+        + n * (d.continuous_fields.count + d.categorical_fields.len()) as f64 * 4.0
+        + edges(d) * 12.0
+        + 1e6
+}
+
+/// Seconds of one run of `cell`.
+pub(super) fn run_seconds(cell: &Cell, m: &MachineBudget) -> f64 {
+    let cores = m.cores.max(1) as f64;
+    let speed = if m.speed > 0.0 { m.speed } else { 1.0 };
+    let values = cell.dataset.cells as f64 * cell.genes_exported() as f64;
+    let raw = values * bytes_per_value(cell.settings.var_quantization);
+    let work = values * 12e-9 + raw * codec_ns(cell.settings.compression) * 1e-9;
+    let written = if cell.settings.compression == Codec::None { raw } else { 0.3 * raw };
+    let files = (cell.genes_exported() + cell.dataset.continuous_fields.count + cell.dataset.categorical_fields.len() + 8) as f64;
+    let (per_byte, per_file, tmpfs) = target_costs(&cell.target);
+    let mut io = written * per_byte + files * per_file;
+    if cell.durability == Durability::Durable && !tmpfs {
+        io += files * 1e-3;
+    }
+    if cell.cold_cache {
+        io += dataset_bytes(&cell.dataset) / 500e6;
+    }
+    match cell.subject {
+        Subject::Ours => 0.03 + work / (cores * speed) + io,
+        Subject::Reference => 1.0 + m.reference_factor * work / speed + io,
+    }
+}
+
+fn generation_seconds(d: &DatasetSpec, m: &MachineBudget) -> f64 {
+    let cores = m.cores.max(1) as f64;
+    let speed = if m.speed > 0.0 { m.speed } else { 1.0 };
+    let graph = match d.graph {
+        GraphSpec::Knn { k } => d.cells as f64 * k as f64 * 1e-6,
+        _ => edges(d) * 0.1e-6,
+    };
+    0.05 + (nnz(d) * 160e-9 + graph) / (cores * speed)
+}
+
+pub(super) fn estimate(plan: &Plan, m: &MachineBudget) -> PlanSize {
+    let cells = plan.cells();
+    let per_cell = (plan.warmup + plan.repeats) as usize;
+    let run_seconds: f64 = cells.iter().map(|c| run_seconds(c, m) * per_cell as f64).sum();
+    let mut seen = HashSet::new();
+    let mut generation = 0.0;
+    let mut data = 0.0;
+    for c in &cells {
+        if seen.insert(c.dataset_id()) {
+            generation += generation_seconds(&c.dataset, m);
+            data += dataset_bytes(&c.dataset);
+        }
+    }
+    let largest = cells.iter().map(export_bytes).fold(0.0, f64::max);
+    let disk = (2.0 * largest + data) as u64;
+    PlanSize {
+        cells: cells.len(),
+        runs: cells.len() * per_cell,
+        timed_runs: cells.len() * plan.repeats as usize,
+        datasets: seen.len(),
+        run_seconds,
+        generation_seconds: generation,
+        estimated_seconds: run_seconds + generation,
+        largest_export_bytes: largest as u64,
+        dataset_bytes: data as u64,
+        disk_bytes: disk,
+        fits_disk: m.free_disk_bytes.map(|free| disk <= free),
+    }
+}

@@ -1,0 +1,540 @@
+//! Sweep plans and the result store: built-in plans, validation messages, stable ids,
+//! shards, run order, sizing; store round trips, crash safety (a SIGKILLed writer),
+//! resume and merge.
+
+use cellucid_bench::plan::{parse_shard, schedule, Codec, Durability, MachineBudget, Plan, Subject};
+use cellucid_bench::store::{self, Header, Machine, Sample, Store, StoreError};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const SMALL: &str = r#"
+name = "small"
+seed = 3
+repeats = 2
+warmup = 1
+[axes]
+density = 0.1
+[[block]]
+name = "a"
+cells = [1000, 2000, 3000]
+genes = [100, 200]
+compression = ["none", 6]
+target = ["tmpfs", "disk"]
+"#;
+
+fn plan_err(text: &str) -> cellucid_bench::plan::PlanError {
+    match Plan::from_toml_str(text) {
+        Ok(_) => panic!("plan was accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn every_builtin_plan_parses_and_validates() {
+    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci"]);
+    for name in Plan::builtin_names() {
+        let plan = Plan::builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(plan.name, *name);
+        plan.validate().unwrap();
+        let cells = plan.cells();
+        assert!(!cells.is_empty(), "{name}");
+        let ids: HashSet<String> = cells.iter().map(|c| c.id()).collect();
+        assert_eq!(ids.len(), cells.len(), "{name}: ids must be unique");
+        // Labels too, so that reports can name cells.
+        let labels: HashSet<String> = cells.iter().map(|c| c.label()).collect();
+        assert_eq!(labels.len(), cells.len(), "{name}: labels must be unique");
+    }
+    assert!(matches!(Plan::builtin("nope"), Err(cellucid_bench::plan::PlanError::UnknownBuiltin { .. })));
+}
+
+#[test]
+fn quick_has_the_headline_cells_for_both_subjects() {
+    let plan = Plan::builtin("quick").unwrap();
+    let cells = plan.cells();
+    for subject in [Subject::Ours, Subject::Reference] {
+        for (vq, codec) in [(Some(8), Codec::Gzip(6)), (None, Codec::None)] {
+            let found = cells.iter().filter(|c| {
+                c.dataset.cells == 20_000
+                    && c.dataset.genes == 2_000
+                    && c.dataset.density == 0.1
+                    && c.dataset.graph == cellucid_datasets::synthetic::GraphSpec::None
+                    && c.dataset.categorical_fields == [12, 3]
+                    && c.settings.obs_continuous_quantization.is_none()
+                    && c.settings.var_quantization == vq
+                    && c.settings.compression == codec
+                    && c.settings.gene_panel.is_none()
+                    && c.target == "tmpfs"
+                    && c.subject == subject
+                    && c.durability == Durability::Buffered
+                    && !c.cold_cache
+            });
+            let found: Vec<String> = found.map(|c| c.label()).collect();
+            let q = if vq.is_some() { "q8 gz6" } else { "f32 plain" };
+            assert_eq!(found, [format!("20000x2000 d=0.10 {q} tmpfs {}", subject.as_str())]);
+        }
+    }
+    // The reference stays on a small slice, and zstd never reaches it.
+    let reference: Vec<_> = cells.iter().filter(|c| c.subject == Subject::Reference).collect();
+    assert_eq!(reference.len(), 2);
+    assert!(cells.iter().any(|c| matches!(c.settings.compression, Codec::Zstd(_))));
+    // Every axis has at least two levels somewhere in the plan.
+    let distinct = |f: &dyn Fn(&cellucid_bench::plan::Cell) -> String| cells.iter().map(f).collect::<HashSet<_>>().len();
+    assert!(distinct(&|c| c.dataset.cells.to_string()) >= 2);
+    assert!(distinct(&|c| c.dataset.genes.to_string()) >= 2);
+    assert!(distinct(&|c| c.dataset.density.to_string()) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.dataset.graph)) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.settings.var_quantization)) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.settings.obs_continuous_quantization)) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.settings.compression)) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.settings.gene_panel)) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.dataset.categorical_fields)) >= 2);
+    assert!(distinct(&|c| c.target.clone()) >= 2);
+    assert!(distinct(&|c| format!("{:?}", c.durability)) >= 2);
+    assert!(distinct(&|c| c.cold_cache.to_string()) >= 2);
+    // The 2-core budget: well under five minutes by the documented model.
+    let size = plan.size(&MachineBudget::default());
+    assert!(size.estimated_seconds < 240.0, "{size}");
+}
+
+#[test]
+fn ci_plan_is_three_repeatable_tmpfs_cells() {
+    let plan = Plan::builtin("ci").unwrap();
+    let cells = plan.cells();
+    assert_eq!(cells.len(), 3);
+    assert_eq!(plan.repeats, 5);
+    assert!(cells.iter().all(|c| c.target == "tmpfs" && c.subject == Subject::Ours));
+    let labels: Vec<String> = cells.iter().map(|c| c.label()).collect();
+    assert_eq!(
+        labels,
+        ["20000x2000 d=0.10 q8 gz6 tmpfs ours", "20000x2000 d=0.10 f32 plain tmpfs ours", "50000x1000 d=0.10 q8 gz1 tmpfs ours"]
+    );
+    let budget = MachineBudget::default();
+    for c in &cells {
+        // The gate needs runs of at least ~200 ms to be above process noise.
+        let s = Plan { blocks: plan.blocks.iter().filter(|b| b.name == c.block).cloned().collect(), ..plan.clone() }
+            .size(&budget);
+        assert!(s.run_seconds / s.runs as f64 >= 0.2, "{}: {s}", c.label());
+    }
+}
+
+#[test]
+fn filesystems_plan_covers_every_target_and_durability() {
+    let plan = Plan::builtin("filesystems").unwrap();
+    let cells = plan.cells();
+    let targets: HashSet<&str> = cells.iter().map(|c| c.target.as_str()).collect();
+    assert_eq!(targets, HashSet::from(["tmpfs", "disk", "xfs", "btrfs", "sshfs", "sshfs:20ms"]));
+    assert_eq!(cells.len(), 2 * 2 * 6 * 2);
+}
+
+#[test]
+fn cell_ids_are_stable_literals() {
+    let plan = Plan::builtin("ci").unwrap();
+    let c = &plan.cells()[0];
+    assert_eq!(c.label(), "20000x2000 d=0.10 q8 gz6 tmpfs ours");
+    // Pinned: if this changes, every stored result's id changed. Change it only on purpose
+    // (and bump the canonical form's version).
+    assert_eq!(c.id(), "dae05f37dc846cc4");
+    assert_eq!(c.dataset_id(), "118d8210cb1165ec");
+    // Same cell in another plan: same id; a different target: a different id, same dataset.
+    let quick = Plan::builtin("quick").unwrap();
+    assert!(quick.cells().iter().any(|q| q.id() == c.id()));
+    let mut other = c.clone();
+    other.target = "disk".into();
+    assert_ne!(other.id(), c.id());
+    assert_eq!(other.dataset_id(), c.dataset_id());
+    // The block a cell came from is not part of its id.
+    other = c.clone();
+    other.block = "elsewhere".into();
+    assert_eq!(other.id(), c.id());
+}
+
+#[test]
+fn invalid_plans_name_the_axis() {
+    let cases: &[(&str, &str)] = &[
+        ("[axes]\ncompression = 10", "compression"),
+        ("[axes]\ncompression = \"zstd:99\"", "compression"),
+        ("[axes]\ncompression = \"lz4:1\"", "compression"),
+        ("[axes]\ncells = 0", "cells"),
+        ("[axes]\ncells = [1000, 0]", "cells"),
+        ("[axes]\ngenes = -3", "genes"),
+        ("[axes]\ndensity = 1.5", "density"),
+        ("[axes]\nvar_quantization = 12", "var_quantization"),
+        ("[axes]\ngraph = \"knn:0\"", "graph"),
+        ("[axes]\ngraph = \"ring\"", "graph"),
+        ("[axes]\ntarget = \"\"", "target"),
+        ("[axes]\nsubject = \"python\"", "subject"),
+        ("[axes]\nobs_fields = \"lots\"", "obs_fields"),
+        ("[axes]\ncells = []", "cells"),
+        ("[axes]\ncels = 5", "cels"),
+        ("colour = \"red\"", "colour"),
+        ("[[block]]\nrepeat = 3", "repeat"),
+        ("[dataset]\ncells = 5", "dataset.cells"),
+        ("[axes]\ngene_panel = 5000\ngenes = 100", "gene_panel"),
+        ("[axes]\nsubject = \"reference\"\ncompression = \"zstd:3\"", "compression"),
+        ("repeats = 0", "repeats"),
+    ];
+    for (body, axis) in cases {
+        let text = format!("name = \"bad\"\n{body}\n");
+        let e = plan_err(&text);
+        assert_eq!(e.axis(), Some(*axis), "{body}: {e}");
+        assert!(e.to_string().contains(axis), "{body}: {e}");
+    }
+    // List mode: one value per axis.
+    let e = plan_err("name = \"l\"\nmode = \"list\"\n[[cell]]\ncells = [1000, 2000]\n");
+    assert_eq!(e.axis(), Some("cells"), "{e}");
+    let e = plan_err("name = \"l\"\nmode = \"list\"\n[[block]]\ncells = 1000\n");
+    assert_eq!(e.axis(), Some("block"), "{e}");
+    // Not TOML at all.
+    assert!(matches!(plan_err("name = "), cellucid_bench::plan::PlanError::Toml(_)));
+}
+
+#[test]
+fn factorial_counts_skips_and_duplicates() {
+    let plan = Plan::from_toml_str(SMALL).unwrap();
+    assert_eq!(plan.cells().len(), 3 * 2 * 2 * 2);
+    let size = plan.size(&MachineBudget::default());
+    assert_eq!(size.cells, 24);
+    assert_eq!(size.runs, 24 * 3);
+    assert_eq!(size.timed_runs, 24 * 2);
+    assert_eq!(size.datasets, 6);
+    // Panels larger than the dataset and zstd for the reference are skipped, the rest kept;
+    // a second block repeating cells adds nothing.
+    let text = r#"
+name = "skips"
+[axes]
+cells = 1000
+[[block]]
+genes = [100, 1000]
+gene_panel = ["all", 500]
+compression = ["none", "zstd:3"]
+subject = ["ours", "reference"]
+[[block]]
+genes = 100
+"#;
+    let plan = Plan::from_toml_str(text).unwrap();
+    // genes 100: panel all only (500 > 100) -> 1; genes 1000: 2 panels. x codec x subject,
+    // minus reference+zstd: per (genes, panel) 3 cells.
+    assert_eq!(plan.cells().len(), (1 + 2) * 3);
+    assert_eq!(plan.blocks[0].axes.combinations(), 16);
+}
+
+#[test]
+fn optional_blocks_can_be_dropped() {
+    let guide = Plan::builtin("guide").unwrap();
+    let million: Vec<_> = guide.blocks.iter().filter(|b| b.optional).collect();
+    assert_eq!(million.len(), 1);
+    assert!(million[0].note.as_deref().unwrap_or("").contains("disk"));
+    let without = guide.without_optional();
+    assert!(without.cells().iter().all(|c| c.dataset.cells < 1_000_000));
+    assert!(guide.cells().iter().any(|c| c.dataset.cells == 1_000_000));
+}
+
+#[test]
+fn shards_are_disjoint_and_cover_the_plan() {
+    let plan = Plan::builtin("guide").unwrap();
+    let all: Vec<String> = plan.cells().iter().map(|c| c.id()).collect();
+    for n in [1, 3, 8] {
+        let mut union = Vec::new();
+        let mut sizes = Vec::new();
+        for i in 0..n {
+            let shard: Vec<String> = plan.shard(i, n).iter().map(|c| c.id()).collect();
+            assert_eq!(shard, plan.shard(i, n).iter().map(|c| c.id()).collect::<Vec<_>>(), "deterministic");
+            sizes.push(shard.len());
+            union.extend(shard);
+        }
+        assert_eq!(union.len(), all.len(), "n={n}: disjoint");
+        let u: HashSet<_> = union.into_iter().collect();
+        assert_eq!(u, all.iter().cloned().collect::<HashSet<_>>(), "n={n}: union is the plan");
+        assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+    }
+    // Shard 0 of 8 is not simply the first cells.
+    let first: HashSet<String> = all[..all.len() / 8].iter().cloned().collect();
+    assert_ne!(plan.shard(0, 8).iter().map(|c| c.id()).collect::<HashSet<_>>(), first);
+    assert!(plan.shard(3, 0).is_empty() && plan.shard(8, 8).is_empty());
+    assert_eq!(parse_shard("3/8").unwrap(), (3, 8));
+    for bad in ["8/8", "1/0", "3", "a/b", "-1/4"] {
+        assert!(parse_shard(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn schedule_interleaves_rounds_warmups_first() {
+    let plan = Plan::from_toml_str(SMALL).unwrap();
+    let cells = plan.cells();
+    let runs = schedule(&cells, 2, 3, 99);
+    assert_eq!(runs.len(), cells.len() * 5);
+    let keys: HashSet<(usize, u32)> = runs.iter().map(|r| (r.cell_index, r.repeat)).collect();
+    assert_eq!(keys.len(), runs.len(), "every (cell, repeat) once");
+    for (i, r) in runs.iter().enumerate() {
+        assert_eq!(r.repeat as usize, i / cells.len(), "rounds in order");
+        assert_eq!(r.is_warmup, r.repeat < 2);
+    }
+    assert_eq!(runs, schedule(&cells, 2, 3, 99), "same seed, same order");
+    assert_ne!(runs, schedule(&cells, 2, 3, 100), "another seed, another order");
+    let round = |k: usize| runs[k * cells.len()..(k + 1) * cells.len()].iter().map(|r| r.cell_index).collect::<Vec<_>>();
+    assert_ne!(round(0), round(1));
+    assert_ne!(round(1), round(2));
+    assert_ne!(round(0), (0..cells.len()).collect::<Vec<_>>(), "shuffled, not plan order");
+}
+
+#[test]
+fn size_estimates_grow_with_the_plan() {
+    let budget = MachineBudget::default();
+    let quick = Plan::builtin("quick").unwrap().size(&budget);
+    let guide = Plan::builtin("guide").unwrap().size(&budget);
+    assert!(quick.estimated_seconds > 10.0 && quick.disk_bytes > 100_000_000, "{quick}");
+    assert!(guide.estimated_seconds > 10.0 * quick.estimated_seconds, "{guide} vs {quick}");
+    assert!(guide.disk_bytes > 10 * quick.disk_bytes);
+    assert_eq!(guide.disk_bytes, 2 * guide.largest_export_bytes + guide.dataset_bytes);
+    // More cores, less time; a known free disk is compared.
+    let big = MachineBudget { cores: 16, free_disk_bytes: Some(1_000), ..budget };
+    let fast = Plan::builtin("guide").unwrap().size(&big);
+    assert!(fast.estimated_seconds < guide.estimated_seconds);
+    assert_eq!(fast.fits_disk, Some(false));
+    assert!(fast.to_string().contains("does NOT fit"));
+}
+
+// ---------------------------------------------------------------- store
+
+fn header(plan: &str) -> Header {
+    Header {
+        format: store::FORMAT.into(),
+        version: store::VERSION,
+        plan: plan.into(),
+        started: "2025-01-01T00:00:00Z".into(),
+        machine: Machine { cpu_model: "test cpu".into(), cores: 2, hostname: "h1".into(), ..Machine::default() },
+        git_commit: Some("abc".into()),
+        rustc: None,
+        shard: None,
+        machines: Vec::new(),
+        extra: Default::default(),
+    }
+}
+
+fn sample(cell: &str, repeat: u32, wall: f64) -> Sample {
+    Sample {
+        cell_id: cell.into(),
+        label: format!("label {cell}"),
+        repeat,
+        target: "tmpfs".into(),
+        subject: "ours".into(),
+        settings: serde_json::json!({"compression": 6}),
+        wall_s: wall,
+        max_rss_bytes: 123_456,
+        files: 42,
+        ok: true,
+        finished_at: "2025-01-01T00:00:01Z".into(),
+        ..Sample::default()
+    }
+}
+
+#[test]
+fn store_round_trip_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    let mut s = Store::create_or_resume(&path, header("small"), false).unwrap();
+    let samples: Vec<Sample> = (0..5).map(|i| sample(&format!("c{i}"), i % 2, 0.5 + f64::from(i))).collect();
+    for x in &samples {
+        s.append(x).unwrap();
+    }
+    // A second writer on the same file is refused while the first holds it.
+    assert!(matches!(Store::create_or_resume(&path, header("small"), true), Err(StoreError::Locked { .. })));
+    drop(s);
+    let (h, back) = store::read(&path).unwrap();
+    assert_eq!(h, header("small"));
+    assert_eq!(back, samples);
+    // Without resume an existing file is an error naming it.
+    let e = Store::create_or_resume(&path, header("small"), false).unwrap_err();
+    assert!(matches!(e, StoreError::Exists { .. }) && e.to_string().contains("r.jsonl"), "{e}");
+    // Resume with another plan or shard is refused; with the same plan it knows the runs.
+    let e = Store::create_or_resume(&path, header("other"), true).unwrap_err();
+    assert!(matches!(e, StoreError::PlanMismatch { .. }) && e.to_string().contains("other"), "{e}");
+    let mut h2 = header("small");
+    h2.shard = Some((1, 4));
+    assert!(matches!(Store::create_or_resume(&path, h2, true), Err(StoreError::ShardMismatch { .. })));
+    let s = Store::create_or_resume(&path, header("small"), true).unwrap();
+    assert_eq!(s.finished().len(), 5);
+    assert!(s.is_finished("c3", 1) && !s.is_finished("c3", 0));
+    // Unknown fields survive a read (newer harnesses may add some).
+    let text = std::fs::read_to_string(&path).unwrap().replace("\"ok\":true", "\"ok\":true,\"future\":[1,2]");
+    std::fs::write(&path, text).unwrap();
+    let (_, back) = store::read(&path).unwrap();
+    assert_eq!(back[0].extra.get("future"), Some(&serde_json::json!([1, 2])));
+}
+
+#[test]
+fn truncated_tail_is_ignored_and_cut_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.jsonl");
+    let mut s = Store::create_or_resume(&path, header("small"), false).unwrap();
+    s.append(&sample("a", 0, 1.0)).unwrap();
+    s.append(&sample("b", 0, 1.0)).unwrap();
+    drop(s);
+    // A writer killed mid-line leaves half a record without its newline.
+    let full = serde_json::to_string(&sample("c", 0, 1.0)).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&full.as_bytes()[..full.len() / 2]);
+    std::fs::write(&path, &bytes).unwrap();
+    let c = store::read_contents(&path).unwrap();
+    assert_eq!(c.samples.len(), 2);
+    assert_eq!(c.truncated.as_ref().map(|t| t.line), Some(4));
+    let (_, samples) = store::read(&path).unwrap();
+    assert_eq!(samples.len(), 2);
+    let mut s = Store::create_or_resume(&path, header("small"), true).unwrap();
+    assert!(s.dropped_tail().is_some());
+    s.append(&sample("c", 0, 1.0)).unwrap();
+    drop(s);
+    let c = store::read_contents(&path).unwrap();
+    assert!(c.truncated.is_none());
+    assert_eq!(c.samples.iter().map(|s| s.cell_id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+    // Damage in the middle is an error naming the line, not silently skipped.
+    let text = std::fs::read_to_string(&path).unwrap().replacen("{\"cell_id\":\"b\"", "{\"cell_id\":\"b\",,", 1);
+    std::fs::write(&path, text).unwrap();
+    let e = store::read(&path).unwrap_err();
+    assert!(matches!(e, StoreError::BadLine { line: 3, .. }), "{e}");
+    // A file with only part of its header: no header (read), a fresh start (resume).
+    std::fs::write(&path, "{\"format\":\"cellucid-be").unwrap();
+    assert!(matches!(store::read(&path), Err(StoreError::NoHeader { .. })));
+    let s = Store::create_or_resume(&path, header("small"), true).unwrap();
+    assert!(s.finished().is_empty());
+    drop(s);
+    assert_eq!(store::read(&path).unwrap().0, header("small"));
+}
+
+const CHILD_ENV: &str = "CELLUCID_PLAN_STORE_CHILD_OUT";
+
+/// Not a test on its own: the writer process of `sigkill_loses_at_most_the_run_in_flight`.
+#[test]
+#[ignore = "helper process, run by sigkill_loses_at_most_the_run_in_flight"]
+fn sigkill_child_writer() {
+    let Some(path) = std::env::var_os(CHILD_ENV) else { return };
+    let path = PathBuf::from(path);
+    let mut s = Store::create_or_resume(&path, header("kill"), true).unwrap();
+    let done = s.finished();
+    let mut i = 0u32;
+    loop {
+        let id = format!("cell{i}");
+        if !done.contains(&(id.clone(), 0)) {
+            // A fat sample, so that the kill often lands inside a write.
+            let mut x = sample(&id, 0, f64::from(i));
+            x.label = "x".repeat(20_000);
+            s.append(&x).unwrap();
+            println!("appended {id}");
+        }
+        i += 1;
+    }
+}
+
+fn spawn_writer(path: &Path) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "sigkill_child_writer", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `n` "appended" lines from the child, then SIGKILLs it.
+fn kill_after(mut child: std::process::Child, n: usize) -> usize {
+    let out = child.stdout.take().unwrap();
+    let mut seen = 0;
+    for line in BufReader::new(out).lines() {
+        if line.unwrap().starts_with("appended ") {
+            seen += 1;
+            if seen == n {
+                break;
+            }
+        }
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the writer must have been killed");
+    seen
+}
+
+#[test]
+fn sigkill_loses_at_most_the_run_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kill.jsonl");
+    let acknowledged = kill_after(spawn_writer(&path), 25);
+    assert_eq!(acknowledged, 25);
+    let c = store::read_contents(&path).expect("a killed writer's file must stay readable");
+    assert!(c.samples.len() >= 25, "{} samples for 25 acknowledged appends", c.samples.len());
+    let first: Vec<String> = c.samples.iter().map(|s| s.cell_id.clone()).collect();
+    assert_eq!(first[..25], (0..25).map(|i| format!("cell{i}")).collect::<Vec<_>>()[..]);
+
+    // A resumed writer skips what is stored, and continues after it.
+    let acknowledged = kill_after(spawn_writer(&path), 10);
+    assert_eq!(acknowledged, 10);
+    let (_, samples) = store::read(&path).unwrap();
+    let ids: Vec<&str> = samples.iter().map(|s| s.cell_id.as_str()).collect();
+    let unique: HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no run stored twice");
+    assert!(ids.len() >= first.len() + 10);
+    let s = Store::create_or_resume(&path, header("kill"), true).unwrap();
+    assert_eq!(s.finished().len(), ids.len());
+}
+
+#[test]
+fn merge_is_the_union_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("p.shard0.jsonl");
+    let b = dir.path().join("p.shard1.jsonl");
+    let mut ha = header("p");
+    ha.shard = Some((0, 2));
+    ha.started = "2025-01-02T00:00:00Z".into();
+    let mut hb = header("p");
+    hb.shard = Some((1, 2));
+    hb.machine.hostname = "h2".into();
+    let mut sa = Store::create_or_resume(&a, ha, false).unwrap();
+    let mut sb = Store::create_or_resume(&b, hb, false).unwrap();
+    for r in 0..3 {
+        sa.append(&sample("x", r, 1.0)).unwrap();
+        sb.append(&sample("y", r, 2.0)).unwrap();
+    }
+    // The same run in both (a shard re-run elsewhere): kept once, the successful one.
+    let mut failed = sample("z", 0, 0.0);
+    failed.ok = false;
+    failed.error = Some("target unavailable".into());
+    sa.append(&failed).unwrap();
+    sb.append(&sample("z", 0, 3.0)).unwrap();
+    drop((sa, sb));
+
+    let out = dir.path().join("p.jsonl");
+    let report = store::merge(&[a.clone(), b.clone()], &out).unwrap();
+    assert_eq!(report.inputs, 2);
+    assert_eq!(report.samples_read, 8);
+    assert_eq!(report.samples_written, 7);
+    assert_eq!(report.duplicates, 1);
+    assert_eq!(report.machines, 2);
+    let (h, samples) = store::read(&out).unwrap();
+    assert_eq!(h.shard, None);
+    assert_eq!(h.started, "2025-01-01T00:00:00Z", "the earliest start");
+    assert_eq!(h.machines.iter().map(|m| m.hostname.as_str()).collect::<Vec<_>>(), ["h1", "h2"]);
+    let keys: HashSet<(String, u32)> = samples.iter().map(Sample::key).collect();
+    assert_eq!(keys.len(), 7);
+    let z = samples.iter().find(|s| s.cell_id == "z").unwrap();
+    assert!(z.ok && z.wall_s == 3.0);
+    assert_eq!(z.extra.get("machine"), Some(&serde_json::json!(1)));
+    // The output is never overwritten, and plans are never mixed.
+    assert!(matches!(store::merge(std::slice::from_ref(&a), &out), Err(StoreError::Exists { .. })));
+    let c = dir.path().join("q.jsonl");
+    Store::create_or_resume(&c, header("q"), false).unwrap();
+    let e = store::merge(&[a, c], &dir.path().join("mixed.jsonl")).unwrap_err();
+    assert!(e.to_string().contains("plan `q`"), "{e}");
+}
+
+#[test]
+fn slurm_script_is_valid_bash() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/slurm/sweep-array.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(text.contains("#SBATCH --array=0-"));
+    assert!(text.contains("--shard \"$ID/$SLURM_ARRAY_TASK_COUNT\""));
+    assert!(text.contains("cellucid-bench merge"));
+    let status = Command::new("bash").arg("-n").arg(&script).status().unwrap();
+    assert!(status.success());
+}
