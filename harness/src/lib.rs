@@ -10,6 +10,7 @@ pub mod benchmark;
 pub mod cli;
 pub mod params;
 pub mod progress;
+pub mod target;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
