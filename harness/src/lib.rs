@@ -13,6 +13,8 @@ pub mod params;
 pub mod plan;
 pub mod progress;
 pub mod store;
+pub mod sweep;
+pub mod target;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +36,10 @@ enum Command {
     Generate(cli::generate::GenerateArgs),
     /// Export one .h5ad with this tool and with cellucid 0.9.2, side by side.
     Compare(cli::compare::CompareArgs),
+    /// Run a benchmark plan: datasets × settings × filesystems × writers, measured.
+    Sweep(cli::sweep::SweepArgs),
+    /// Combine the result stores of a sharded sweep.
+    Merge(cli::sweep::MergeArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -48,6 +54,8 @@ pub fn run() -> ExitCode {
         Command::Validate(a) => cli::validate::run(a),
         Command::Generate(a) => cli::generate::run(a),
         Command::Compare(a) => cli::compare::run(a),
+        Command::Sweep(a) => cli::sweep::run(a),
+        Command::Merge(a) => cli::sweep::merge(a),
     };
     match result {
         Ok(code) => code,

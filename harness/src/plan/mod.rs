@@ -214,6 +214,21 @@ impl Plan {
         Plan { blocks: self.blocks.iter().filter(|b| !b.optional).cloned().collect(), ..self.clone() }
     }
 
+    /// The plan without `subject` (e.g. without the reference writer when it is not
+    /// installed); blocks left with no subject are dropped.
+    pub fn without_subject(&self, subject: Subject) -> Plan {
+        let blocks = self
+            .blocks
+            .iter()
+            .filter_map(|b| {
+                let mut b = b.clone();
+                b.axes.subject.retain(|x| *x != subject);
+                (!b.axes.subject.is_empty()).then_some(b)
+            })
+            .collect();
+        Plan { blocks, ..self.clone() }
+    }
+
     /// Runs, estimated time and disk for this plan on `machine` (see [`size`]).
     pub fn size(&self, machine: &MachineBudget) -> PlanSize {
         size::estimate(self, machine)

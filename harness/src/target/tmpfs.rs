@@ -1,0 +1,25 @@
+//! `tmpfs`: a RAM filesystem mounted on a directory under `work_dir`, capped at the
+//! requested size so an export that outgrows it fails with ENOSPC instead of eating the
+//! machine's memory.
+
+use super::guard::Resource;
+use super::{finish, mount, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
+use std::path::Path;
+
+/// Below this a tmpfs is too small to hold even a small export.
+const MIN_SIZE: u64 = 16 << 20;
+
+pub(super) fn provision(work_dir: &Path, size_bytes: u64) -> Result<Target, TargetError> {
+    let name = "tmpfs";
+    tools::require_root(name)?;
+    let guard = Guard::new();
+    let dir = private_dir(&guard, name, work_dir)?;
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).map_err(|e| tools::io_failed(name, "mount point", e))?;
+    // size=0 would mean "no limit" to the kernel; never pass it.
+    let size = size_bytes.max(MIN_SIZE);
+    mount(name, "cellucid-tmpfs", &mnt, "tmpfs", libc::MS_NOSUID | libc::MS_NODEV, &format!("size={size},mode=0755"))?;
+    guard.push(Resource::Mount(mnt.clone()));
+    let footprint = Footprint { private_dir: Some(dir), mount_point: Some(mnt.clone()), ..Footprint::default() };
+    finish(&TargetSpec::Tmpfs, &mnt, guard, footprint)
+}
