@@ -136,7 +136,9 @@ fn start_pumps(
     let mut handles = Vec::with_capacity(4);
     for (from, to) in [(client.try_clone()?, server.try_clone()?), (server, client)] {
         let (tx, rx) = sync_channel::<Item>(QUEUE_CHUNKS);
-        handles.push(std::thread::Builder::new().name("delay-proxy-read".into()).spawn(move || read_side(from, tx, delay))?);
+        handles.push(
+            std::thread::Builder::new().name("delay-proxy-read".into()).spawn(move || read_side(from, tx, delay))?,
+        );
         handles.push(std::thread::Builder::new().name("delay-proxy-write".into()).spawn(move || write_side(to, rx))?);
     }
     lock(threads).extend(handles);

@@ -159,11 +159,7 @@ fn remove_dir(p: &Path) -> Result<(), String> {
         Err(e) => return Err(format!("remove {}: {e}", p.display())),
     };
     if let Some(m) = info::mounts().into_iter().find(|m| m.mount_point.starts_with(&canonical)) {
-        return Err(format!(
-            "left {} in place: {} is still mounted under it",
-            p.display(),
-            m.mount_point.display()
-        ));
+        return Err(format!("left {} in place: {} is still mounted under it", p.display(), m.mount_point.display()));
     }
     match std::fs::remove_dir_all(p) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("remove {}: {e}", p.display())),
@@ -217,6 +213,15 @@ fn detach_loop(dev: &Path) -> Result<(), String> {
     Err(format!("losetup -d {}: {last}", dev.display()))
 }
 
+/// How long a daemon's children get to exit before the daemon is signalled.
+const CHILDREN_GRACE: Duration = Duration::from_secs(2);
+
+/// Whether `pid` has live children (`/proc/PID/task/*/children`; false if unreadable).
+fn has_children(pid: libc::pid_t) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("children")).is_ok_and(|c| !c.trim().is_empty()))
+}
+
 /// Grace period between SIGTERM and SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(3);
 
@@ -224,6 +229,13 @@ fn stop_process(name: &str, mut child: Child) -> Result<(), String> {
     let Ok(pid) = libc::pid_t::try_from(child.id()) else {
         return Err(format!("{name}: pid {} out of range", child.id()));
     };
+    // Let its children finish first (sshd's per-connection process ends once sshfs has
+    // gone; sshfs's ssh once the mount is gone), so that they are reaped by their own
+    // parent rather than orphaned as zombies at the container's init.
+    let deadline = Instant::now() + CHILDREN_GRACE;
+    while has_children(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // The daemon leads its own process group (spawned with process_group(0)), so this
     // reaches its helpers too (sshfs's ssh, sshd's connection children).
     // SAFETY: kill has no memory-safety preconditions.
@@ -267,7 +279,10 @@ fn install_signal_handlers() {
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: pipe2 fills the two-element array.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            eprintln!("target: no self-pipe ({}); targets will not be torn down on SIGINT/SIGTERM", std::io::Error::last_os_error());
+            eprintln!(
+                "target: no self-pipe ({}); targets will not be torn down on SIGINT/SIGTERM",
+                std::io::Error::last_os_error()
+            );
             return;
         }
         let read_fd = fds[0];

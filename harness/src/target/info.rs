@@ -9,11 +9,8 @@ use std::path::{Path, PathBuf};
 
 /// Queries the filesystem holding `path` now (free space changes as exports run).
 pub fn query(path: &Path) -> Result<TargetInfo, TargetError> {
-    let failed = |detail: String| TargetError::Failed {
-        target: path.display().to_string(),
-        step: "statfs".into(),
-        detail,
-    };
+    let failed =
+        |detail: String| TargetError::Failed { target: path.display().to_string(), step: "statfs".into(), detail };
     let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|e| failed(e.to_string()))?;
     // SAFETY: statfs writes into a zeroed plain-data struct; the path is NUL-terminated.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
@@ -30,9 +27,8 @@ pub fn query(path: &Path) -> Result<TargetInfo, TargetError> {
     let free_bytes = (st.f_bavail as u64).saturating_mul(unit);
 
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let mount = std::fs::read_to_string("/proc/self/mountinfo")
-        .ok()
-        .and_then(|text| containing_mount(&text, &canonical));
+    let mount =
+        std::fs::read_to_string("/proc/self/mountinfo").ok().and_then(|text| containing_mount(&text, &canonical));
     let fs_type = type_name(magic, mount.as_ref().map(|m| m.fs_type.as_str()));
     let (mount_options, device) = match mount {
         Some(m) => (merge_options(&m.mount_options, &m.super_options), m.source),
@@ -125,9 +121,7 @@ fn containing_mount(text: &str, path: &Path) -> Option<MountEntry> {
         if !path.starts_with(&m.mount_point) {
             continue;
         }
-        let longer = best
-            .as_ref()
-            .is_none_or(|b| m.mount_point.as_os_str().len() >= b.mount_point.as_os_str().len());
+        let longer = best.as_ref().is_none_or(|b| m.mount_point.as_os_str().len() >= b.mount_point.as_os_str().len());
         if longer {
             best = Some(m);
         }

@@ -175,9 +175,17 @@ fn private_dir(guard: &Guard, target: &str, work_dir: &Path) -> Result<PathBuf, 
 }
 
 /// `mount(2)`: kernel filesystems need no helper program.
-fn mount(target: &str, source: &str, mount_point: &Path, fs_type: &str, flags: libc::c_ulong, data: &str) -> Result<(), TargetError> {
+fn mount(
+    target: &str,
+    source: &str,
+    mount_point: &Path,
+    fs_type: &str,
+    flags: libc::c_ulong,
+    data: &str,
+) -> Result<(), TargetError> {
     let c = |s: &[u8]| CString::new(s).map_err(|e| tools::io_failed(target, "mount", e));
-    let (src, mnt, ty, dat) = (c(source.as_bytes())?, c(mount_point.as_os_str().as_bytes())?, c(fs_type.as_bytes())?, c(data.as_bytes())?);
+    let (src, mnt, ty, dat) =
+        (c(source.as_bytes())?, c(mount_point.as_os_str().as_bytes())?, c(fs_type.as_bytes())?, c(data.as_bytes())?);
     // SAFETY: four NUL-terminated strings that outlive the call.
     let r = unsafe { libc::mount(src.as_ptr(), mnt.as_ptr(), ty.as_ptr(), flags, dat.as_ptr().cast()) };
     if r == 0 {
@@ -195,7 +203,8 @@ fn mount(target: &str, source: &str, mount_point: &Path, fs_type: &str, flags: l
 fn finish(spec: &TargetSpec, parent: &Path, guard: Guard, footprint: Footprint) -> Result<Target, TargetError> {
     let name = spec.name();
     let root = parent.join("exports");
-    std::fs::create_dir(&root).map_err(|e| tools::io_failed(&name, "create root", format!("{}: {e}", root.display())))?;
+    std::fs::create_dir(&root)
+        .map_err(|e| tools::io_failed(&name, "create root", format!("{}: {e}", root.display())))?;
     let info = info::query(&root)?;
     Ok(Target { spec: spec.clone(), root, info, footprint, guard })
 }

@@ -75,9 +75,7 @@ impl TargetSpec {
             "sshfs" => Ok(TargetSpec::Sshfs { latency_ms: 0 }),
             other => {
                 let Some(lat) = other.strip_prefix("sshfs:") else {
-                    return Err(bad(
-                        "expected tmpfs, disk, xfs, btrfs, sshfs, sshfs:<N>ms or name=/path".into(),
-                    ));
+                    return Err(bad("expected tmpfs, disk, xfs, btrfs, sshfs, sshfs:<N>ms or name=/path".into()));
                 };
                 let digits = lat.strip_suffix("ms").unwrap_or(lat);
                 let latency_ms: u32 = digits
@@ -142,7 +140,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_specs() {
-        for text in ["", "ext4", "sshfs:", "sshfs:fast", "sshfs:-3ms", "=/x", "a=", "xfs=/x", "sshfs+2ms=/x", "a b=/x"] {
+        for text in ["", "ext4", "sshfs:", "sshfs:fast", "sshfs:-3ms", "=/x", "a=", "xfs=/x", "sshfs+2ms=/x", "a b=/x"]
+        {
             assert!(matches!(TargetSpec::parse(text), Err(TargetError::BadSpec { .. })), "{text:?}");
         }
     }

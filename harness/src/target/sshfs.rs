@@ -40,7 +40,10 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
     tools::require(name, "ssh", "openssh-client")?;
     let sshfs = tools::require(name, "sshfs", "sshfs")?;
     if !Path::new("/dev/fuse").exists() {
-        return Err(TargetError::Skipped { target: name.into(), reason: "no /dev/fuse (FUSE unavailable here)".into() });
+        return Err(TargetError::Skipped {
+            target: name.into(),
+            reason: "no /dev/fuse (FUSE unavailable here)".into(),
+        });
     }
 
     let guard = Guard::new();
@@ -51,15 +54,21 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
     for d in [&keys, &remote, &mnt] {
         std::fs::create_dir(d).map_err(|e| tools::io_failed(name, "directories", e))?;
     }
-    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o700)).map_err(|e| tools::io_failed(name, "directories", e))?;
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| tools::io_failed(name, "directories", e))?;
 
     let host_key = keys.join("host_ed25519");
     let user_key = keys.join("user_ed25519");
     for (key, comment) in [(&host_key, "cellucid-bench host"), (&user_key, "cellucid-bench user")] {
-        tools::run(name, "ssh-keygen", Command::new(&keygen).args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"]).arg(key))?;
+        tools::run(
+            name,
+            "ssh-keygen",
+            Command::new(&keygen).args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"]).arg(key),
+        )?;
     }
     let authorized = keys.join("authorized_keys");
-    std::fs::copy(keys.join("user_ed25519.pub"), &authorized).map_err(|e| tools::io_failed(name, "authorized_keys", e))?;
+    std::fs::copy(keys.join("user_ed25519.pub"), &authorized)
+        .map_err(|e| tools::io_failed(name, "authorized_keys", e))?;
 
     if !Path::new("/run/sshd").exists() {
         std::fs::create_dir_all("/run/sshd").map_err(|e| tools::io_failed(name, "/run/sshd", e))?;
@@ -102,7 +111,8 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
     let Some((sshd_port, sshd_pid)) = sshd_port else {
         return Err(tools::io_failed(name, "start sshd", last_error));
     };
-    let mut footprint = Footprint { private_dir: Some(dir.clone()), mount_point: Some(mnt.clone()), ..Footprint::default() };
+    let mut footprint =
+        Footprint { private_dir: Some(dir.clone()), mount_point: Some(mnt.clone()), ..Footprint::default() };
     footprint.daemons.push(("sshd".into(), sshd_pid));
 
     let connect_port = if latency_ms > 0 {

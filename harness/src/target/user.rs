@@ -8,7 +8,8 @@ use super::{tools, Footprint, Guard, Target, TargetError, TargetSpec};
 use std::path::Path;
 
 pub(super) fn provision(spec: &TargetSpec, name: &str, path: &Path) -> Result<Target, TargetError> {
-    let meta = std::fs::metadata(path).map_err(|e| tools::io_failed(name, "open", format!("{}: {e}", path.display())))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| tools::io_failed(name, "open", format!("{}: {e}", path.display())))?;
     if !meta.is_dir() {
         return Err(tools::io_failed(name, "open", format!("{} is not a directory", path.display())));
     }
@@ -19,6 +20,9 @@ pub(super) fn provision(spec: &TargetSpec, name: &str, path: &Path) -> Result<Ta
         .map_err(|e| tools::io_failed(name, "create root", format!("{}: {e}", path.display())))?
         .keep();
     guard.push(Resource::Dir(root.clone()));
+    // Absolute, like every other target's root, even for a relative `name=dir`.
+    let root =
+        root.canonicalize().map_err(|e| tools::io_failed(name, "create root", format!("{}: {e}", root.display())))?;
     let info = super::info::query(&root)?;
     let footprint = Footprint { private_dir: Some(root.clone()), ..Footprint::default() };
     Ok(Target { spec: spec.clone(), root, info, footprint, guard })
