@@ -112,6 +112,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let mut samples: Vec<Vec<Vec<Sample>>> = settings.iter().map(|_| subjects.iter().map(|_| Vec::new()).collect()).collect();
     let total = settings.len() * subjects.len() * (a.repeats + 1);
     let executor = Executor::current().context("cannot locate this executable")?;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut done = 0;
     for round in 0..=a.repeats {
         // Interleave: every (setting, subject) once per round, the order reversed on odd
@@ -130,9 +131,10 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
                 .run(&command(&a, subjects[j], &settings[s].1, &out)?)
                 .with_context(|| format!("cannot run {}", subjects[j].name()))?;
             done += 1;
-            eprint!("\r{done}/{total} runs");
+            if tty {
+                eprint!("\r{done}/{total} runs");
+            }
             if !run.success() {
-                eprintln!();
                 bail!("{} failed on setting {}: {}", subjects[j].name(), settings[s].0, run.error_line());
             }
             if round > 0 {
@@ -140,7 +142,9 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             }
         }
     }
-    eprintln!();
+    if tty {
+        eprintln!();
+    }
     let mut md = String::new();
     let _ = writeln!(md, "| setting | writer | wall s (median, min–max) | CPU s | peak RSS MB | files | MB on disk | time vs ours |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
