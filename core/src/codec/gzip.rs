@@ -237,7 +237,7 @@ const FCOMMENT: u8 = 0x10;
 const FRESERVED: u8 = 0xe0;
 
 /// Length of the gzip header at the start of `bytes`, after checking it.
-fn parse_header(bytes: &[u8]) -> Result<usize, GzipError> {
+pub fn parse_header(bytes: &[u8]) -> Result<usize, GzipError> {
     let fixed = bytes.get(..HEADER_LEN).ok_or(GzipError::Truncated("header"))?;
     if fixed[0] != 0x1f || fixed[1] != 0x8b {
         return Err(GzipError::BadMagic(fixed[0], fixed[1]));

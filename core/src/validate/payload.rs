@@ -6,7 +6,10 @@
 //! exactly one member and nothing after it, and inflate to exactly the expected length
 //! with a matching CRC-32. The header is parsed here and the body inflated with a raw
 //! `flate2::Decompress`, so the bytes the member consumed are known and a second member
-//! or trailing garbage is seen.
+//! or trailing garbage is seen. Unlike `codec::gzip::gunzip_single_member`, the inflater
+//! writes into a buffer of exactly the expected size and never grows it, so a hostile or
+//! broken file cannot make validation allocate more than the manifest promises, and every
+//! problem of the envelope is reported rather than the first.
 
 use std::path::Path;
 
@@ -14,11 +17,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 
 use super::MAX_PAYLOAD_BYTES;
 
-/// FLG bits (RFC 1952).
-const FHCRC: u8 = 0x02;
-const FEXTRA: u8 = 0x04;
-const FNAME: u8 = 0x08;
-const FCOMMENT: u8 = 0x10;
+/// Reserved FLG bits (RFC 1952), which the viewer refuses.
 const RESERVED: u8 = 0xE0;
 
 /// The outcome of reading one payload.
@@ -115,7 +114,7 @@ pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
         ));
     }
 
-    let body_start = match header_end(bytes, flg) {
+    let body_start = match header_end(bytes) {
         Ok(end) => end,
         Err(message) => {
             problems.push(("gzip.header", message));
@@ -190,30 +189,10 @@ pub(crate) fn gunzip(bytes: &[u8], expected: usize) -> Payload {
     }
 }
 
-/// The offset of the deflate body, after the optional FEXTRA, FNAME, FCOMMENT and FHCRC
-/// fields; FHCRC, when present, must equal the low 16 bits of the header's CRC-32.
-fn header_end(bytes: &[u8], flg: u8) -> Result<usize, String> {
-    let mut pos = 10;
-    if flg & FEXTRA != 0 {
-        let xlen = bytes.get(pos..pos + 2).ok_or("FEXTRA length is truncated")?;
-        pos += 2 + u16::from_le_bytes([xlen[0], xlen[1]]) as usize;
-    }
-    for (flag, name) in [(FNAME, "FNAME"), (FCOMMENT, "FCOMMENT")] {
-        if flg & flag != 0 {
-            let field = bytes.get(pos..).ok_or(format!("{name} is truncated"))?;
-            let nul = field.iter().position(|b| *b == 0).ok_or(format!("{name} is not terminated"))?;
-            pos += nul + 1;
-        }
-    }
-    if flg & FHCRC != 0 {
-        let stored = bytes.get(pos..pos + 2).ok_or("FHCRC is truncated")?;
-        let stored = u16::from_le_bytes([stored[0], stored[1]]);
-        let actual = (crc32fast::hash(&bytes[..pos]) & 0xffff) as u16;
-        if stored != actual {
-            return Err(format!("header CRC {stored:#06x} does not match {actual:#06x}"));
-        }
-        pos += 2;
-    }
+/// The offset of the deflate body (the header walk is `codec::gzip::parse_header`'s),
+/// leaving room for a body and the 8-byte trailer.
+fn header_end(bytes: &[u8]) -> Result<usize, String> {
+    let pos = crate::codec::gzip::parse_header(bytes).map_err(|e| e.to_string())?;
     if pos + 8 > bytes.len() {
         return Err("the header leaves no room for a deflate body and trailer".into());
     }
