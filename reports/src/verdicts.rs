@@ -6,7 +6,7 @@ use crate::model::Codec;
 use crate::recommend::{recommend, Setting};
 use crate::report::fmt_num;
 use crate::stats::Interval;
-use crate::tables::{compression, levers, quantization, scale, scaling, Input};
+use crate::tables::{levers, quantization, scale, scaling, Input};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -212,38 +212,40 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
         _ => out.push(v("gzip-smaller-slower", rule, Outcome::NotMeasured, "no matched gzip/plain cells".into())),
     }
 
-    // --- compression levels (q8, the recommended quantization; else f32) ---
-    let level = |l: u8| {
-        [Some(8), None].iter().map(|&q| (q, compression::effect(&cells, q, Codec::Gzip(l)))).find(|(_, e)| e.pairs > 0)
+    // --- compression levels: compared directly on cells measured at both levels ---
+    let direct = |a: Codec, b: Codec| -> Option<(f64, f64, usize)> {
+        let p = crate::cells::pairs(&cells, &["codec"], |s| s.codec() == a, |s| s.codec() == b);
+        let good: Vec<_> = p.iter().filter(|(x, y)| x.enough() && y.enough()).collect();
+        let t: Vec<(Vec<f64>, Vec<f64>)> = good.iter().map(|(x, y)| (x.wall(), y.wall())).collect();
+        let b_: Vec<(Vec<f64>, Vec<f64>)> =
+            good.iter().map(|(x, y)| (x.values(|s| s.bytes_apparent as f64), y.values(|s| s.bytes_apparent as f64))).collect();
+        Some((crate::stats::ratio_of_medians(&t)?.0, crate::stats::ratio_of_medians(&b_)?.0, good.len()))
     };
-    let (g1, g6, g9) = (level(1), level(6), level(9));
-    let t = |e: &Option<(Option<u8>, compression::CodecEffect)>| e.as_ref().and_then(|(_, e)| e.time.map(|r| r.0));
-    let s = |e: &Option<(Option<u8>, compression::CodecEffect)>| e.as_ref().and_then(|(_, e)| e.size.map(|r| r.0));
     let rule1 = "compression = 1 for speed.";
-    out.push(match (t(&g1), t(&g6), s(&g1), s(&g6)) {
-        (Some(t1), Some(t6), Some(s1), Some(s6)) => v("gz1-for-speed", rule1, if t1 < t6 { Outcome::Holds } else { Outcome::DoesNotHold }, format!("time ratio vs plain: gz1 {}, gz6 {}; size ratio gz1 {}, gz6 {}", fmt_num(t1), fmt_num(t6), fmt_num(s1), fmt_num(s6))),
-        _ => v("gz1-for-speed", rule1, Outcome::NotMeasured, "needs gzip 1 and 6 cells".into()),
+    out.push(match direct(Codec::Gzip(1), Codec::Gzip(6)) {
+        Some((t, s, n)) => v("gz1-for-speed", rule1, if t < 1.0 { Outcome::Holds } else { Outcome::DoesNotHold }, format!("gzip 1 vs gzip 6 on the same {n} cell(s): time ×{}, size ×{}", fmt_num(t), fmt_num(s))),
+        None => v("gz1-for-speed", rule1, Outcome::NotMeasured, "needs gzip 1 and 6 on the same cells".into()),
     });
     let rule6 = "compression = 6 is a reasonable trade-off (often a good default).";
-    out.push(match (t(&g1), t(&g6), t(&g9), s(&g1), s(&g6), s(&g9)) {
-        (Some(t1), Some(t6), Some(t9), Some(s1), Some(s6), Some(s9)) => {
-            let o = if t6 < t9 && s6 < s1 { Outcome::Holds } else { Outcome::Partly };
-            v("gz6-tradeoff", rule6, o, format!("time ×{}/{}/{} and size ×{}/{}/{} for gzip 1/6/9", fmt_num(t1), fmt_num(t6), fmt_num(t9), fmt_num(s1), fmt_num(s6), fmt_num(s9)))
+    out.push(match (direct(Codec::Gzip(6), Codec::Gzip(1)), direct(Codec::Gzip(6), Codec::Gzip(9))) {
+        (Some((t1, s1, _)), Some((t9, s9, _))) => {
+            let o = if s1 < 1.0 && t9 < 1.0 { Outcome::Holds } else { Outcome::Partly };
+            v("gz6-tradeoff", rule6, o, format!("gzip 6 vs 1: time ×{}, size ×{}; gzip 6 vs 9: time ×{}, size ×{}", fmt_num(t1), fmt_num(s1), fmt_num(t9), fmt_num(s9)))
         }
-        (Some(t1), Some(t6), None, Some(s1), Some(s6), None) => v("gz6-tradeoff", rule6, Outcome::Partly, format!("gzip 9 not measured; gzip 1 vs 6: time ×{} vs ×{}, size ×{} vs ×{}", fmt_num(t1), fmt_num(t6), fmt_num(s1), fmt_num(s6))),
-        _ => v("gz6-tradeoff", rule6, Outcome::NotMeasured, "needs gzip 1, 6 and 9 cells".into()),
+        (Some((t1, s1, n)), None) => v("gz6-tradeoff", rule6, Outcome::Partly, format!("gzip 9 not measured; gzip 6 vs 1 on {n} cell(s): time ×{}, size ×{}", fmt_num(t1), fmt_num(s1))),
+        _ => v("gz6-tradeoff", rule6, Outcome::NotMeasured, "needs gzip 1, 6 and 9 on the same cells".into()),
     });
     let rule9 = "compression = 9 gives the smallest output (slowest).";
-    out.push(match (t(&g6), t(&g9), s(&g6), s(&g9)) {
-        (Some(t6), Some(t9), Some(s6), Some(s9)) => {
-            let o = match (s9 <= s6, t9 > t6) {
+    out.push(match direct(Codec::Gzip(9), Codec::Gzip(6)) {
+        Some((t, s, n)) => {
+            let o = match (s <= 1.0, t > 1.0) {
                 (true, true) => Outcome::Holds,
                 (false, false) => Outcome::DoesNotHold,
                 _ => Outcome::Partly,
             };
-            v("gz9-smallest-slowest", rule9, o, format!("gzip 9 vs 6: size ratio {} vs {}, time ratio {} vs {}", fmt_num(s9), fmt_num(s6), fmt_num(t9), fmt_num(t6)))
+            v("gz9-smallest-slowest", rule9, o, format!("gzip 9 vs 6 on {n} cell(s): size ×{}, time ×{}", fmt_num(s), fmt_num(t)))
         }
-        _ => v("gz9-smallest-slowest", rule9, Outcome::NotMeasured, "no gzip 9 cells in the results".into()),
+        None => v("gz9-smallest-slowest", rule9, Outcome::NotMeasured, "no gzip 9 cells in the results".into()),
     });
 
     // --- scale tiers ---

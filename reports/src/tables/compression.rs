@@ -99,7 +99,7 @@ pub fn table(input: &Input) -> (Table, Plot) {
             .to_vec(),
         rows,
         notes: vec![
-            "MB/s is uncompressed payload megabytes per second of the whole export. zstd is a what-if codec: the viewer cannot load it; it shows what a faster codec would save.".into(),
+            "MB/s is uncompressed payload megabytes per second of the whole export. zstd is a what-if codec: the viewer cannot load it; it shows what a faster codec would save. Each codec's ratios are over the cells where it was measured, which may differ between codecs; the verdicts compare levels on the same cells.".into(),
         ],
     };
     let plot = Plot {

@@ -7,13 +7,23 @@ use crate::model::{quant_label, Codec, Sample};
 use crate::report::{Cell, Plot, Series, Table};
 use crate::stats;
 
-/// Cells that vary only size, quantization, codec, target (no panel, default obs, no graph).
+/// Cells that vary only size, quantization, codec, target and density: no panel, no
+/// graph, no obs quantization, and the obs mix most cells have.
 fn gene_cells<'c, 'a>(cells: &'c [CellRuns<'a>]) -> Vec<&'c CellRuns<'a>> {
+    let mut counts: Vec<(u64, usize)> = Vec::new();
+    for c in cells {
+        let f = c.first().obs_fields();
+        match counts.iter_mut().find(|(k, _)| *k == f) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((f, 1)),
+        }
+    }
+    let usual = counts.iter().max_by_key(|(_, n)| *n).map_or(0, |(k, _)| *k);
     cells
         .iter()
         .filter(|c| {
             let s = c.first();
-            s.gene_panel().is_none() && s.obs_quantization().is_none() && s.edges_per_cell() == 0.0
+            s.gene_panel().is_none() && s.obs_quantization().is_none() && s.edges_per_cell() == 0.0 && s.obs_fields() == usual
         })
         .collect()
 }
@@ -55,6 +65,7 @@ pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
             Cell::int(s.genes_exported()),
             Cell::text(format!("{} {}", quant_label(s.var_quantization()), s.codec().label())),
             Cell::text(&s.target),
+            Cell::num(s.density()),
         ];
         if c.enough() {
             let w = c.wall();
@@ -72,7 +83,7 @@ pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
         title: "2. Gene expression: time, disk and files against cells × genes".into(),
         guide: "Time roughly O(n_cells·n_exported_genes); disk roughly n_cells·n_exported_genes·bytes_per_value; file count n_exported_genes.".into(),
         context: input.context(&sorted),
-        columns: ["cells", "genes exported", "setting", "target", "time s [range]", "disk MB", "files", "gene bytes/value"]
+        columns: ["cells", "genes exported", "setting", "target", "density", "time s [range]", "disk MB", "files", "gene bytes/value"]
             .map(String::from)
             .to_vec(),
         rows,
