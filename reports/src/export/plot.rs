@@ -51,10 +51,23 @@ fn tx(v: f64, log: bool) -> f64 {
 
 fn label(v: f64, log: bool) -> String {
     if log {
-        fmt_num(10f64.powf(v))
+        short(10f64.powf(v))
     } else {
         fmt_num(v)
     }
+}
+
+/// Two significant digits with k/M/G suffixes: tick labels of log axes.
+fn short(v: f64) -> String {
+    let (d, suffix) = match v.abs() {
+        a if a >= 1e9 => (1e9, "G"),
+        a if a >= 1e6 => (1e6, "M"),
+        a if a >= 1e3 => (1e3, "k"),
+        _ => (1.0, ""),
+    };
+    let x = v / d;
+    let digits = if x.abs() >= 10.0 || x == 0.0 { 0 } else { (1 - x.abs().log10().floor() as i32).max(0) as usize };
+    format!("{x:.digits$}{suffix}")
 }
 
 /// Draws `plot` on `root`.

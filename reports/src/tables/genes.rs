@@ -137,7 +137,19 @@ pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
     // Plots: time and bytes against cells × genes, one series per setting on each target.
     let mut time_series: Vec<Series> = Vec::new();
     let mut bytes_series: Vec<Series> = Vec::new();
-    for c in cells.iter().filter(|c| c.enough()) {
+    // One density per plot (the most common), so that each series is one line.
+    let usual_density = {
+        let mut ds: Vec<(String, usize)> = Vec::new();
+        for c in &cells {
+            let d = format!("{}", c.first().density());
+            match ds.iter_mut().find(|(k, _)| *k == d) {
+                Some((_, n)) => *n += 1,
+                None => ds.push((d, 1)),
+            }
+        }
+        ds.into_iter().max_by_key(|(_, n)| *n).map(|(d, _)| d).unwrap_or_default()
+    };
+    for c in cells.iter().filter(|c| c.enough() && format!("{}", c.first().density()) == usual_density) {
         let s = c.first();
         let name = format!("{} {} {}", quant_label(s.var_quantization()), s.codec().label(), s.target);
         let x = (s.cells() * s.genes_exported()) as f64;
@@ -154,7 +166,7 @@ pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
     let plots = vec![
         Plot {
             id: "gene-time".into(),
-            title: "Export time against cells × exported genes".into(),
+            title: format!("Export time against cells × exported genes (density {usual_density})"),
             x_label: "cells × exported genes".into(),
             y_label: "time (s)".into(),
             log_x: true,
@@ -163,7 +175,7 @@ pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
         },
         Plot {
             id: "gene-disk".into(),
-            title: "Export size against cells × exported genes".into(),
+            title: format!("Export size against cells × exported genes (density {usual_density})"),
             x_label: "cells × exported genes".into(),
             y_label: "disk (MB)".into(),
             log_x: true,
