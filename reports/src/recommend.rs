@@ -233,7 +233,7 @@ pub struct Recommendation {
     pub budget: Budget,
     pub best: Option<Candidate>,
     /// Other candidates within budget, best first (at most 5), then the fastest and the
-    /// smallest if they are not among them.
+    /// smallest with the best's number of genes if they are not among them.
     pub runner_ups: Vec<Candidate>,
     /// Every candidate, for reports.
     pub candidates: Vec<Candidate>,
@@ -269,8 +269,11 @@ pub fn recommend(model: &Model, cells: u64, genes: u64, budget: Budget) -> Recom
     fitting.sort_by(|a, b| b.genes_exported.cmp(&a.genes_exported).then(a.cost.total_cmp(&b.cost)));
     let best = fitting.first().map(|c| (*c).clone());
     let mut runner_ups: Vec<Candidate> = fitting.iter().skip(1).take(5).map(|c| (*c).clone()).collect();
-    let fastest = fitting.iter().min_by(|a, b| a.prediction.time_s.total_cmp(&b.prediction.time_s));
-    let smallest = fitting.iter().min_by(|a, b| a.prediction.bytes.total_cmp(&b.prediction.bytes));
+    // The fastest and the smallest way to export as many genes as the best does.
+    let same_genes: Vec<&&Candidate> =
+        fitting.iter().filter(|c| best.as_ref().is_some_and(|b| b.genes_exported == c.genes_exported)).collect();
+    let fastest = same_genes.iter().min_by(|a, b| a.prediction.time_s.total_cmp(&b.prediction.time_s)).map(|c| **c);
+    let smallest = same_genes.iter().min_by(|a, b| a.prediction.bytes.total_cmp(&b.prediction.bytes)).map(|c| **c);
     for extra in [fastest, smallest].into_iter().flatten() {
         let same = |c: &Candidate| c.key == extra.key && c.genes_exported == extra.genes_exported;
         if !runner_ups.iter().any(same) && !best.as_ref().is_some_and(same) {
