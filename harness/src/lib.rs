@@ -40,6 +40,10 @@ enum Command {
     Sweep(cli::sweep::SweepArgs),
     /// Combine the result stores of a sharded sweep.
     Merge(cli::sweep::MergeArgs),
+    /// Tables, verdicts and plots of the tuning guide from stored results (md, csv, json, svg, png, html).
+    Report(cli::report::ReportArgs),
+    /// Recommend export settings for a dataset on this machine within a time and disk budget.
+    Recommend(cli::recommend::RecommendArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -56,6 +60,8 @@ pub fn run() -> ExitCode {
         Command::Compare(a) => cli::compare::run(a),
         Command::Sweep(a) => cli::sweep::run(a),
         Command::Merge(a) => cli::sweep::merge(a),
+        Command::Report(a) => cli::report::run(a),
+        Command::Recommend(a) => cli::recommend::run(a),
     };
     match result {
         Ok(code) => code,

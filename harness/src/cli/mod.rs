@@ -2,5 +2,7 @@
 pub mod compare;
 pub mod export;
 pub mod generate;
+pub mod recommend;
+pub mod report;
 pub mod sweep;
 pub mod validate;

@@ -1,0 +1,257 @@
+//! `cellucid-bench recommend --cells N --genes G [--h5ad FILE] [--budget-time 5m]
+//! [--budget-disk 2GB] [--target PATH] [--results FILE…]`: the best export settings for a
+//! dataset on this machine and target, within a time and disk budget.
+//!
+//! Calibration exports small synthetic datasets (same density as the user's) with
+//! `cellucid_core::export` **in this process**, straight into the target directory:
+//! 5 sizes × 12 settings (float32, 16- and 8-bit × none, gzip 1, 6, 9), twice each, in
+//! about 10–30 s on 2 cores. In-process calls are used instead of the sweep's child
+//! processes because they need no input file and no cache, and the time they leave out
+//! (process start, reading the `.h5ad`) is not what the settings change; the fitted
+//! model (`cellucid_reports::recommend`) then predicts time, bytes and files for every
+//! setting and gene panel. With `--results`, stored sweep results are used instead
+//! (our writer, buffered, warm cache, on the target named by `--results-target`).
+
+use anyhow::{bail, Context, Result};
+use cellucid_core::{export, ExportOptions};
+use cellucid_datasets::synthetic::{self, DatasetSpec};
+use cellucid_reports::model::{Codec, Store};
+use cellucid_reports::recommend::{recommend, Budget, Candidate, Model, Observation, Setting};
+use cellucid_reports::report::{fmt_num, group_thousands};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct RecommendArgs {
+    /// Cells of the dataset (taken from --h5ad when given).
+    #[arg(long)]
+    pub cells: Option<u64>,
+    /// Genes of the dataset (taken from --h5ad when given).
+    #[arg(long)]
+    pub genes: Option<u64>,
+    /// The dataset itself: cells, genes and the expression matrix's density are read from it.
+    #[arg(long)]
+    pub h5ad: Option<PathBuf>,
+    /// Share of non-zero expression values (gzip sizes depend on it); default 0.1, or the file's.
+    #[arg(long)]
+    pub density: Option<f64>,
+    /// Longest acceptable export, e.g. 5m, 90s, 1h.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub budget_time: f64,
+    /// Largest acceptable export folder, e.g. 2GB, 500MB.
+    #[arg(long, default_value = "2GB", value_parser = parse_bytes)]
+    pub budget_disk: f64,
+    /// Where the export will be written (calibration writes there; default: the system temp dir).
+    #[arg(long)]
+    pub target: Option<PathBuf>,
+    /// Use stored sweep results instead of calibrating.
+    #[arg(long, num_args = 1..)]
+    pub results: Vec<PathBuf>,
+    /// With --results: which stored target to fit on.
+    #[arg(long, default_value = "disk")]
+    pub results_target: String,
+    /// Print the recommendation as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `5m`, `300s`, `1h`, `90` (seconds).
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1.0),
+        Some('m') => (&s[..s.len() - 1], 60.0),
+        Some('h') => (&s[..s.len() - 1], 3600.0),
+        _ => (s, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v * mult),
+        _ => Err(format!("{s:?} is not a duration like 5m, 90s or 1h")),
+    }
+}
+
+/// `2GB`, `500MB`, `1.5G`, `10k`, `123` (bytes); decimal units.
+pub fn parse_bytes(s: &str) -> Result<f64, String> {
+    let t = s.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (num, mult) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1e3),
+        Some('M') => (&t[..t.len() - 1], 1e6),
+        Some('G') => (&t[..t.len() - 1], 1e9),
+        Some('T') => (&t[..t.len() - 1], 1e12),
+        _ => (t, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v * mult),
+        _ => Err(format!("{s:?} is not a size like 2GB or 500MB")),
+    }
+}
+
+/// The settings calibration measures.
+pub fn calibration_settings() -> Vec<Setting> {
+    let mut v = Vec::new();
+    for q in [None, Some(16), Some(8)] {
+        for codec in [Codec::None, Codec::Gzip(1), Codec::Gzip(6), Codec::Gzip(9)] {
+            v.push(Setting { var_quantization: q, codec });
+        }
+    }
+    v
+}
+
+/// Calibration sizes (cells, genes): a 2 × 2 design plus its centre.
+pub const CALIBRATION_SIZES: &[(usize, usize)] = &[(3000, 150), (12000, 150), (3000, 600), (12000, 600), (6000, 300)];
+
+/// One in-process export of `dataset` with `setting` into a fresh directory under `target`.
+pub fn measure(dataset: &cellucid_core::Dataset, cells: usize, genes: usize, setting: Setting, target: &Path) -> Result<Observation> {
+    let dir = tempfile::Builder::new().prefix("cellucid-recommend-").tempdir_in(target).with_context(|| format!("cannot write into {}", target.display()))?;
+    let mut opts = ExportOptions::new("calibration", "calibration", "uint8");
+    opts.var_quantization = setting.var_quantization.map(i64::from);
+    opts.compression = match setting.codec {
+        Codec::Gzip(l) => Some(i64::from(l)),
+        _ => None,
+    };
+    opts.created_at = Some("2024-01-01T00:00:00Z".into());
+    let out = dir.path().join("export");
+    let t = Instant::now();
+    let report = export(dataset, &opts, &out).context("calibration export failed")?;
+    let time_s = t.elapsed().as_secs_f64();
+    Ok(Observation {
+        setting,
+        cells: cells as f64,
+        genes_exported: genes as f64,
+        time_s,
+        bytes: report.bytes_written as f64,
+        files: report.files_written as f64,
+    })
+}
+
+/// The synthetic dataset calibration (and the tests) export.
+pub fn synthetic_dataset(cells: usize, genes: usize, density: f64) -> Result<cellucid_core::Dataset> {
+    let spec = DatasetSpec { cells, genes, density, seed: 7, ..DatasetSpec::default() };
+    synthetic::generate(&spec).context("cannot generate a calibration dataset")
+}
+
+/// Exports every size × setting `repeats` times into `target`.
+pub fn calibrate(target: &Path, density: f64, sizes: &[(usize, usize)], settings: &[Setting], repeats: usize) -> Result<Vec<Observation>> {
+    let mut obs = Vec::new();
+    for &(cells, genes) in sizes {
+        let ds = synthetic_dataset(cells, genes, density)?;
+        for &s in settings {
+            for _ in 0..repeats {
+                obs.push(measure(&ds, cells, genes, s, target)?);
+            }
+        }
+    }
+    Ok(obs)
+}
+
+/// Cells, genes and density of an `.h5ad` file's expression matrix.
+fn describe_h5ad(path: &Path) -> Result<(u64, u64, f64)> {
+    use cellucid_datasets::h5ad;
+    let mapping = h5ad::Mapping::scanpy_defaults(path).with_context(|| format!("cannot map {}", path.display()))?;
+    let ds = h5ad::read(path, &mapping).with_context(|| format!("cannot read {}", path.display()))?;
+    let Some(x) = &ds.gene_expression else { bail!("{} has no gene expression matrix", path.display()) };
+    let shape = x.shape();
+    let (n, g) = (shape.first().copied().unwrap_or(0) as u64, shape.get(1).copied().unwrap_or(1) as u64);
+    let nnz = match x {
+        cellucid_core::Matrix::Csr(c) | cellucid_core::Matrix::Csc(c) => c.nnz() as f64,
+        cellucid_core::Matrix::Coo(c) => c.data.len() as f64,
+        cellucid_core::Matrix::Dense(d) => d.values.to_f64_vec().iter().filter(|v| **v != 0.0).count() as f64,
+    };
+    Ok((n, g, nnz / (n.max(1) * g.max(1)) as f64))
+}
+
+fn describe(c: &Candidate, genes: u64) -> String {
+    let panel = if c.all_genes { format!("all {} genes", group_thousands(genes)) } else { format!("a panel of {} genes", group_thousands(c.genes_exported)) };
+    format!(
+        "{:<10} {:<22} {:>9} s {:>9} GB {:>9} files{}",
+        c.setting,
+        panel,
+        fmt_num(c.prediction.time_s),
+        fmt_num(c.prediction.bytes / 1e9),
+        group_thousands(c.prediction.files.round().max(0.0) as u64),
+        if c.within_budget { "" } else { "  (over budget)" }
+    )
+}
+
+pub fn run(a: RecommendArgs) -> Result<ExitCode> {
+    let (mut cells, mut genes, mut density) = (a.cells, a.genes, a.density);
+    if let Some(p) = &a.h5ad {
+        let (n, g, d) = describe_h5ad(p)?;
+        cells = cells.or(Some(n));
+        genes = genes.or(Some(g));
+        density = density.or(Some(d));
+    }
+    let (Some(cells), Some(genes)) = (cells, genes) else { bail!("give --cells and --genes, or --h5ad") };
+    let density = density.unwrap_or(0.1).clamp(0.001, 1.0);
+    let budget = Budget { time_s: a.budget_time, disk_bytes: a.budget_disk };
+    let t = Instant::now();
+    let (observations, source) = if a.results.is_empty() {
+        let target = a.target.clone().unwrap_or_else(std::env::temp_dir);
+        let settings = calibration_settings();
+        let obs = calibrate(&target, density, CALIBRATION_SIZES, &settings, 2)?;
+        let src = format!(
+            "calibrated on {} ({} settings × {} sizes × 2 runs at density {}, {:.0} s)",
+            target.display(),
+            settings.len(),
+            CALIBRATION_SIZES.len(),
+            fmt_num(density),
+            t.elapsed().as_secs_f64()
+        );
+        (obs, src)
+    } else {
+        let mut obs = Vec::new();
+        for p in &a.results {
+            let store = Store::read(p).with_context(|| format!("cannot read results {}", p.display()))?;
+            obs.extend(store.samples.iter().filter(|s| s.target == a.results_target).filter_map(Observation::from_sample));
+        }
+        if obs.is_empty() {
+            bail!("the results hold no usable runs on target {:?} (see --results-target)", a.results_target);
+        }
+        let src = format!("fitted on {} stored runs on target {:?}", obs.len(), a.results_target);
+        (obs, src)
+    };
+    let model = Model::fit(&observations);
+    let rec = recommend(&model, cells, genes, budget);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "recommendation": rec, "model": model, "source": source }))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} cells x {} genes (density {}), budget {} s and {} GB; {source}",
+        group_thousands(cells),
+        group_thousands(genes),
+        fmt_num(density),
+        fmt_num(budget.time_s),
+        fmt_num(budget.disk_bytes / 1e9)
+    );
+    match &rec.best {
+        Some(b) => {
+            println!("\nbest:  {}", describe(b, genes));
+            let panel = if b.all_genes { String::new() } else { " --gene-identifiers @panel.txt".into() };
+            println!("       cellucid-bench export INPUT.h5ad OUT_DIR {}{panel}", b.flags);
+        }
+        None => println!("\nnothing fits the budget, not even a 50-gene panel; the cheapest candidates are below"),
+    }
+    let mut others: Vec<&Candidate> = rec.runner_ups.iter().collect();
+    if rec.best.is_none() {
+        let mut all: Vec<&Candidate> = rec.candidates.iter().collect();
+        all.sort_by(|x, y| x.cost.total_cmp(&y.cost));
+        others = all.into_iter().take(5).collect();
+    }
+    if !others.is_empty() {
+        println!("\nrunner-ups:");
+        for c in others {
+            println!("       {}", describe(c, genes));
+        }
+    }
+    // What all genes would cost, for the trade-off.
+    if let Some(c) = rec.candidates.iter().filter(|c| c.all_genes).min_by(|x, y| x.cost.total_cmp(&y.cost)) {
+        if rec.best.as_ref().is_none_or(|b| !b.all_genes) {
+            println!("\nall genes, cheapest setting: {}", describe(c, genes));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,66 @@
+//! `recommend`'s model against real exports it did not calibrate on: predicted time and
+//! bytes within 30 % of the measured ones on three configurations (other sizes, two to
+//! four times the calibration's largest, and three different settings).
+
+use cellucid_bench::cli::recommend::{calibrate, calibration_settings, measure, synthetic_dataset, CALIBRATION_SIZES};
+use cellucid_reports::model::Codec;
+use cellucid_reports::recommend::{Model, Setting};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[test]
+fn predictions_within_30_percent_of_real_exports() {
+    // On tmpfs when there is one: disk writeback of earlier exports lands at random in
+    // later ones on a small machine, and this test is about the model, not the disk.
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() };
+    let density = 0.1;
+    let obs = calibrate(dir.path(), density, CALIBRATION_SIZES, &calibration_settings(), 2).unwrap();
+    let model = Model::fit(&obs);
+    assert_eq!(model.settings.len(), 12);
+
+    let configs = [
+        (20_000usize, 1_000usize, Setting { var_quantization: Some(8), codec: Codec::Gzip(6) }),
+        (8_000, 1_500, Setting { var_quantization: None, codec: Codec::None }),
+        (16_000, 800, Setting { var_quantization: Some(16), codec: Codec::Gzip(1) }),
+    ];
+    let mut failures = Vec::new();
+    for (cells, genes, setting) in configs {
+        assert!(!CALIBRATION_SIZES.contains(&(cells, genes)));
+        let ds = synthetic_dataset(cells, genes, density).unwrap();
+        let runs: Vec<_> = (0..3).map(|_| measure(&ds, cells, genes, setting, dir.path()).unwrap()).collect();
+        let time = median(runs.iter().map(|o| o.time_s).collect());
+        let bytes = median(runs.iter().map(|o| o.bytes).collect());
+        let p = model.get(setting).unwrap().predict(cells as f64, genes as f64);
+        let (et, eb) = (p.time_s / time - 1.0, p.bytes / bytes - 1.0);
+        eprintln!(
+            "{cells}x{genes} {}: time predicted {:.3} s, measured {:.3} s ({:+.1} %); bytes predicted {:.0}, measured {:.0} ({:+.1} %)",
+            setting.label(),
+            p.time_s,
+            time,
+            et * 100.0,
+            p.bytes,
+            bytes,
+            eb * 100.0
+        );
+        if et.abs() > 0.3 || eb.abs() > 0.3 {
+            failures.push(format!("{cells}x{genes} {}: time {:+.1} %, bytes {:+.1} %", setting.label(), et * 100.0, eb * 100.0));
+        }
+    }
+    assert!(failures.is_empty(), "predictions off by more than 30 %: {failures:?}");
+}
+
+#[test]
+fn budget_parsers() {
+    use cellucid_bench::cli::recommend::{parse_bytes, parse_duration};
+    assert_eq!(parse_duration("5m").unwrap(), 300.0);
+    assert_eq!(parse_duration("90s").unwrap(), 90.0);
+    assert_eq!(parse_duration("1h").unwrap(), 3600.0);
+    assert!(parse_duration("soon").is_err());
+    assert_eq!(parse_bytes("2GB").unwrap(), 2e9);
+    assert_eq!(parse_bytes("500mb").unwrap(), 5e8);
+    assert!(parse_bytes("-1G").is_err());
+}

@@ -1,0 +1,85 @@
+//! The HTML report in a real browser: Debian's `chromium`, headless (installed by
+//! `scripts/install-browser.sh`; this test installs nothing). It renders the page from
+//! a real `quick` sweep store, takes a screenshot, dumps the DOM and checks that every
+//! table and plot is there and that nothing failed to load.
+
+use std::path::Path;
+use std::process::Command;
+
+fn chromium() -> String {
+    for c in ["chromium", "chromium-browser"] {
+        if Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return c.to_string();
+        }
+    }
+    panic!("chromium is not installed: run scripts/install-browser.sh");
+}
+
+fn browser(bin: &str, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().cloned());
+    args.push(url.to_string());
+    Command::new(bin).args(&args).output().expect("chromium runs")
+}
+
+#[test]
+fn html_report_renders_in_chromium() {
+    let bin = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/data/quick.jsonl");
+    let st = Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
+        .args(["report", store.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // No external resource: no URL other than the SVG namespace, no src/href at all.
+    let stripped = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!stripped.contains("http://") && !stripped.contains("https://"));
+    assert!(!stripped.contains("src=") && !stripped.contains("href="));
+    let url = format!("file://{}", page.display());
+
+    let shot = dir.path().join("shot.png");
+    let o = browser(&bin, &dir.path().join("p1"), &[format!("--screenshot={}", shot.display()), "--window-size=1280,4000".into()], &url);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "chromium failed: {log}");
+    assert!(!log.contains("Failed to load"), "{log}");
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // A blank 1280x4000 page compresses to a few kB; tables, text and plots do not.
+    assert!(png.len() > 100_000, "screenshot is only {} bytes", png.len());
+    if let Ok(keep) = std::env::var("CELLUCID_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+
+    let o = browser(&bin, &dir.path().join("p2"), &["--dump-dom".into()], &url);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(!log.contains("Failed to load"), "{log}");
+    let dom = String::from_utf8_lossy(&o.stdout);
+    for id in ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "filesystems", "connectivities", "reference"] {
+        assert!(dom.contains(&format!("id=\"table-{id}\"")), "table {id} missing from the DOM");
+    }
+    for id in ["gene-time", "gene-disk", "compression-tradeoff"] {
+        let at = dom.find(&format!("id=\"plot-{id}\"")).unwrap_or_else(|| panic!("plot {id} missing"));
+        assert!(dom[at..].contains("<svg"), "plot {id} has no svg");
+    }
+    assert_eq!(dom.matches("<table").count(), 11, "10 tables and the verdicts");
+    assert!(dom.contains("gz9-smallest-slowest") && dom.contains("q8-good-default"));
+}

@@ -1,0 +1,64 @@
+//! Markdown: `report.md`, every table with its context line, the plots as linked SVGs,
+//! and the verdicts.
+
+use super::{write_file, Exporter};
+use crate::error::ReportError;
+use crate::report::{Report, Table};
+use std::path::{Path, PathBuf};
+
+pub struct Markdown;
+
+fn escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One table as GitHub Markdown (title, guide quote, context, table, notes).
+pub fn table(t: &Table) -> String {
+    let mut out = format!("### {}\n\n> Guide: {}\n\n*{}*\n\n", t.title, t.guide, t.context.line());
+    out.push_str(&format!("| {} |\n", t.columns.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(t.columns.len())));
+    for row in &t.rows {
+        out.push_str(&format!("| {} |\n", row.iter().map(|c| escape(&c.text)).collect::<Vec<_>>().join(" | ")));
+    }
+    for n in &t.notes {
+        out.push_str(&format!("\n{n}\n"));
+    }
+    out
+}
+
+/// The verdict list as a Markdown table.
+pub fn verdicts(r: &Report) -> String {
+    let mut out = String::from("| id | rule of thumb | verdict | numbers |\n|---|---|---|---|\n");
+    for v in &r.verdicts {
+        out.push_str(&format!("| `{}` | {} | **{}** | {} |\n", v.id, escape(&v.rule), v.outcome.label(), escape(&v.evidence)));
+    }
+    out
+}
+
+pub fn render(r: &Report) -> String {
+    let mut out = format!(
+        "# {}\n\nMachine: {}. Date: {}. Plans: {}. {} samples ({} failed runs left out).\n\n## Verdicts on the guide's rules of thumb\n\n",
+        r.title, r.machine, r.date, r.plans, r.samples, r.failed
+    );
+    out.push_str(&verdicts(r));
+    out.push_str("\n## Tables\n\n");
+    for t in &r.tables {
+        out.push_str(&table(t));
+        out.push('\n');
+    }
+    out.push_str("## Plots\n\n");
+    for p in &r.plots {
+        out.push_str(&format!("![{}](plots/{}.svg)\n\n", p.title, p.id));
+    }
+    out
+}
+
+impl Exporter for Markdown {
+    fn name(&self) -> &'static str {
+        "markdown"
+    }
+
+    fn write(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        Ok(vec![write_file(dir, "report.md", render(report).as_bytes())?])
+    }
+}

@@ -1,0 +1,334 @@
+//! The reports' own, tolerant reading of a harness result store (JSONL).
+//!
+//! The layering rule (harness → reports → core) forbids using the harness's record types,
+//! so this is a second, read-only model of the same lines: one header line, then one
+//! sample per line. Unknown fields are ignored (newer harnesses stay readable), missing
+//! ones take defaults, and a last line that does not parse is taken to be a run that was
+//! killed while writing and is skipped. Any other bad line is an error, with its number.
+//!
+//! Some cell properties are not stored as fields (durability and cold cache appear only
+//! in the sample's label, the graph only in the dataset spec); [`Sample`] derives them.
+
+use crate::error::ReportError;
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::Path;
+
+/// The machine a store was measured on.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub memory_bytes: u64,
+    pub kernel: String,
+    pub os: String,
+    pub hostname: String,
+}
+
+impl Machine {
+    /// `AMD EPYC, 2 cores, 24 GB, Linux (Debian GNU/Linux 12)`.
+    pub fn describe(&self) -> String {
+        let cpu = if self.cpu_model.is_empty() { "unknown CPU" } else { &self.cpu_model };
+        format!("{cpu}, {} cores, {:.0} GB RAM, {}", self.cores, self.memory_bytes as f64 / 1e9, self.os)
+    }
+}
+
+/// The first line of a store.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub plan: String,
+    /// UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub started: String,
+    pub machine: Machine,
+    pub git_commit: Option<String>,
+}
+
+/// One phase of an export as the exporter reported it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PhaseRecord {
+    pub phase: String,
+    pub wall: f64,
+    pub cpu: f64,
+    pub bytes: u64,
+    pub raw_bytes: u64,
+    pub files: u64,
+}
+
+/// The physical floor measured beside a run (what the target can do at best).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Floor {
+    pub floor_s: f64,
+    pub codec_s: f64,
+    pub create_s: f64,
+    pub seq_write_s: f64,
+}
+
+/// One measured run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Sample {
+    pub cell_id: String,
+    pub label: String,
+    pub repeat: u32,
+    pub target: String,
+    pub subject: String,
+    pub settings: Value,
+    pub dataset: Value,
+    pub wall_s: f64,
+    pub user_s: f64,
+    pub sys_s: f64,
+    pub max_rss_bytes: u64,
+    pub bytes_apparent: u64,
+    pub files: u64,
+    pub phases: Option<Vec<PhaseRecord>>,
+    pub floor: Option<Floor>,
+    pub efficiency: Option<f64>,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub finished_at: String,
+}
+
+/// How gene payloads were compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Codec {
+    None,
+    Gzip(u8),
+    /// The what-if codec the viewer cannot load.
+    Zstd(i32),
+}
+
+impl Codec {
+    /// `plain`, `gz6`, `zstd3`.
+    pub fn label(self) -> String {
+        match self {
+            Codec::None => "plain".into(),
+            Codec::Gzip(l) => format!("gz{l}"),
+            Codec::Zstd(l) => format!("zstd{l}"),
+        }
+    }
+}
+
+/// Quantization label: `f32`, `q16`, `q8`.
+pub fn quant_label(q: Option<u8>) -> String {
+    match q {
+        Some(b) => format!("q{b}"),
+        None => "f32".into(),
+    }
+}
+
+impl Sample {
+    fn ds_u64(&self, key: &str) -> u64 {
+        self.dataset.get(key).and_then(Value::as_u64).unwrap_or(0)
+    }
+
+    pub fn cells(&self) -> u64 {
+        self.ds_u64("cells")
+    }
+
+    pub fn genes(&self) -> u64 {
+        self.ds_u64("genes")
+    }
+
+    pub fn density(&self) -> f64 {
+        self.dataset.get("density").and_then(Value::as_f64).unwrap_or(0.0)
+    }
+
+    /// Genes the export wrote (the panel, or every gene).
+    pub fn genes_exported(&self) -> u64 {
+        match self.settings.get("gene_panel").and_then(Value::as_u64) {
+            Some(p) => p.min(self.genes()),
+            None => self.genes(),
+        }
+    }
+
+    pub fn gene_panel(&self) -> Option<u64> {
+        self.settings.get("gene_panel").and_then(Value::as_u64)
+    }
+
+    pub fn var_quantization(&self) -> Option<u8> {
+        self.settings.get("var_quantization").and_then(Value::as_u64).and_then(|b| u8::try_from(b).ok())
+    }
+
+    pub fn obs_quantization(&self) -> Option<u8> {
+        self.settings.get("obs_continuous_quantization").and_then(Value::as_u64).and_then(|b| u8::try_from(b).ok())
+    }
+
+    pub fn codec(&self) -> Codec {
+        match self.settings.get("compression") {
+            Some(Value::Number(n)) => n.as_u64().and_then(|l| u8::try_from(l).ok()).map_or(Codec::None, Codec::Gzip),
+            Some(Value::String(s)) => match s.split_once(':') {
+                Some(("zstd", l)) => l.parse().map_or(Codec::None, Codec::Zstd),
+                Some(("gzip", l)) => l.parse().map_or(Codec::None, Codec::Gzip),
+                _ => Codec::None,
+            },
+            _ => Codec::None,
+        }
+    }
+
+    /// Durability and cold cache are in the label only (`… durable ours`, `… cold ours`).
+    pub fn durable(&self) -> bool {
+        self.label.split_whitespace().any(|t| t == "durable")
+    }
+
+    pub fn cold(&self) -> bool {
+        self.label.split_whitespace().any(|t| t == "cold")
+    }
+
+    /// Edges per cell of the dataset's graph: `knn:K` → K, `edges:E` → E/cells, none → 0.
+    pub fn edges_per_cell(&self) -> f64 {
+        let g = match self.dataset.get("graph") {
+            Some(g) => g,
+            None => return 0.0,
+        };
+        let num = |k: &str| g.get(k).and_then(Value::as_f64);
+        match g.get("kind").and_then(Value::as_str) {
+            Some("knn") => num("k").or_else(|| num("neighbors")).unwrap_or(0.0),
+            Some("density") => num("edges_per_cell").unwrap_or(0.0),
+            Some("edges") => num("edges").map_or(0.0, |e| e / self.cells().max(1) as f64),
+            _ => 0.0,
+        }
+    }
+
+    /// A short graph description: `none`, `knn15`.
+    pub fn graph_label(&self) -> String {
+        let g = self.dataset.get("graph");
+        match g.and_then(|g| g.get("kind")).and_then(Value::as_str) {
+            None | Some("none") => "none".into(),
+            Some(kind) => format!("{kind} ({:.0} edges/cell)", self.edges_per_cell()),
+        }
+    }
+
+    /// Number of obs fields (continuous + categorical).
+    pub fn obs_fields(&self) -> u64 {
+        let cont = self.dataset.get("continuous_fields").and_then(|c| c.get("count")).and_then(Value::as_u64).unwrap_or(0);
+        let cat = self.dataset.get("categorical_fields").and_then(Value::as_array).map_or(0, |a| a.len() as u64);
+        cont + cat
+    }
+
+    /// Embedding dimensions summed over the embeddings (a 2-D and a 3-D UMAP: 5).
+    pub fn embedding_dims(&self) -> u64 {
+        self.dataset.get("embedding_dims").and_then(Value::as_array).map_or(0, |a| a.iter().filter_map(Value::as_u64).sum())
+    }
+
+    /// The named phase, if the run reported phases.
+    pub fn phase(&self, name: &str) -> Option<&PhaseRecord> {
+        self.phases.as_ref()?.iter().find(|p| p.phase == name)
+    }
+
+    /// Uncompressed payload bytes (all phases).
+    pub fn raw_bytes(&self) -> u64 {
+        self.phases.as_ref().map_or(0, |ps| ps.iter().map(|p| p.raw_bytes).sum())
+    }
+
+    /// The setting as users name it: `q8 gz6`, `f32 plain panel=200`.
+    pub fn setting_label(&self) -> String {
+        let mut s = format!("{} {}", quant_label(self.var_quantization()), self.codec().label());
+        if let Some(b) = self.obs_quantization() {
+            s.push_str(&format!(" oq{b}"));
+        }
+        if let Some(p) = self.gene_panel() {
+            s.push_str(&format!(" panel={p}"));
+        }
+        s
+    }
+}
+
+/// One store: its header and its successful samples.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    pub header: Header,
+    pub samples: Vec<Sample>,
+    /// Samples whose run failed (`ok: false`), kept out of every table.
+    pub failed: usize,
+    /// Whether a torn last line was skipped.
+    pub truncated: bool,
+}
+
+impl Store {
+    /// Reads a store file.
+    pub fn read(path: &Path) -> Result<Store, ReportError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ReportError::Io { path: path.to_path_buf(), source: e })?;
+        Store::parse(&text).map_err(|e| match e {
+            ReportError::Parse { line, message, .. } => ReportError::Parse { path: path.to_path_buf(), line, message },
+            other => other,
+        })
+    }
+
+    /// Parses a store's text (the path in errors is empty).
+    pub fn parse(text: &str) -> Result<Store, ReportError> {
+        let lines: Vec<(usize, &str)> =
+            text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+        let parse_err = |line: usize, message: String| ReportError::Parse { path: Default::default(), line, message };
+        let (first_no, first) = lines.first().copied().ok_or_else(|| parse_err(1, "empty result store".into()))?;
+        let header: Header = serde_json::from_str(first).map_err(|e| parse_err(first_no, e.to_string()))?;
+        if header.format != "cellucid-bench-results" {
+            return Err(parse_err(first_no, format!("not a cellucid-bench result store (format {:?})", header.format)));
+        }
+        let mut store = Store { header, ..Store::default() };
+        let last = lines.len() - 1;
+        for (idx, &(no, line)) in lines.iter().enumerate().skip(1) {
+            match serde_json::from_str::<Sample>(line) {
+                Ok(s) if s.ok => store.samples.push(s),
+                Ok(_) => store.failed += 1,
+                // A writer killed mid-line leaves a torn last line; the rest is intact.
+                Err(_) if idx == last && !text.ends_with('\n') => store.truncated = true,
+                Err(e) => return Err(parse_err(no, e.to_string())),
+            }
+        }
+        Ok(store)
+    }
+}
+
+/// All samples of several stores, with the context every table states.
+#[derive(Clone, Debug, Default)]
+pub struct Results {
+    pub stores: Vec<Store>,
+}
+
+impl Results {
+    pub fn new(stores: Vec<Store>) -> Results {
+        Results { stores }
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = &Sample> {
+        self.stores.iter().flat_map(|s| s.samples.iter())
+    }
+
+    /// The machines, deduplicated, described.
+    pub fn machine(&self) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &self.stores {
+            let d = s.header.machine.describe();
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+        }
+        if seen.is_empty() {
+            "unknown machine".into()
+        } else {
+            seen.join("; ")
+        }
+    }
+
+    /// The dates the stores were started (`YYYY-MM-DD`), deduplicated.
+    pub fn date(&self) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &self.stores {
+            let d: String = s.header.started.chars().take(10).collect();
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+        }
+        seen.join(", ")
+    }
+
+    pub fn plans(&self) -> String {
+        self.stores.iter().map(|s| s.header.plan.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
