@@ -2,11 +2,13 @@
 # The README's run command: installs what is missing, builds, and runs the `quick` sweep
 # (every axis at two levels, this exporter on tmpfs and the local disk, the reference
 # writer cellucid 0.9.2 beside it on the 20,000 x 2,000 cells), each run a measured child
-# process; ends with a summary table, also saved to results/quick-summary.md.
-#   REPEATS is not used: the plan says how many runs (harness/plans/quick.toml).
+# process; ends with a summary table (results/quick-summary.md) and the report of the
+# tuning guide's tables with measured numbers and verdicts (results/quick-report/:
+# report.md, report.html, CSV, JSON, SVG and PNG plots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/install-browser.sh >/dev/null   # the plots' font (fonts-dejavu-core)
 SHARED="${CELLUCID_SHARED:-$(cd .. && pwd)/shared}"
 if [ ! -f "$SHARED/peer/setup.sh" ]; then
   echo "run.sh: the shared reference material is not at $SHARED (set CELLUCID_SHARED)" >&2
@@ -25,4 +27,7 @@ echo "== sweep --plan quick"
 "$B" sweep --plan quick --out results/quick.jsonl --work-dir results/work \
   --peer-python .venv-peer/bin/python --peer-script "$SHARED/peer/cellucid_prepare_092.py" \
   | tee results/quick-summary.md
-echo "== results: results/quick.jsonl (every sample), results/quick-summary.md (the table above)"
+echo "== report"
+"$B" report results/quick.jsonl --out results/quick-report
+echo "== results: results/quick.jsonl (every sample), results/quick-summary.md (the table above),"
+echo "   results/quick-report/report.md and results/quick-report/report.html (the guide's tables, verdicts, plots)"

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # xfs, btrfs and sshfs targets of the harness tests (skipped with a reason when not root).
 bash scripts/install-fs-deps.sh
+# Headless Chromium for the HTML report test, and the plots' font.
+bash scripts/install-browser.sh
 SHARED="${CELLUCID_SHARED:-$(cd .. && pwd)/shared}"
 if [ -f "$SHARED/peer/setup.sh" ]; then
   bash "$SHARED/peer/setup.sh" .venv-peer >/dev/null
