@@ -7,6 +7,7 @@
 //! non-zero exit status.
 
 pub mod benchmark;
+pub mod ci;
 pub mod cli;
 pub mod measure;
 pub mod params;
@@ -40,6 +41,8 @@ enum Command {
     Sweep(cli::sweep::SweepArgs),
     /// Combine the result stores of a sharded sweep.
     Merge(cli::sweep::MergeArgs),
+    /// CI speed gate: a baseline and a candidate A/B interleaved; exit 1 on a regression.
+    Ci(cli::ci::CiArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -56,6 +59,7 @@ pub fn run() -> ExitCode {
         Command::Compare(a) => cli::compare::run(a),
         Command::Sweep(a) => cli::sweep::run(a),
         Command::Merge(a) => cli::sweep::merge(a),
+        Command::Ci(a) => cli::ci::run(a),
     };
     match result {
         Ok(code) => code,
