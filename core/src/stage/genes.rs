@@ -268,7 +268,7 @@ impl Genes<'_> {
                     let g = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&col) = self.columns.get(g) else { break };
                     #[cfg(feature = "slowdown")]
-                    let started = std::time::Instant::now();
+                    let started = super::slowdown::thread_cpu();
                     let bounds = w.encode_gene(self, col, bits);
                     let written = w.write(output, &format!("var/{g}.values.{ext}{gz}"))?;
                     #[cfg(feature = "slowdown")]

@@ -26,7 +26,7 @@ pub fn markdown(meta: &GateMeta, v: &Verdict) -> String {
         meta.wall_s
     ));
     s.push_str(&format!(
-        "- fails when the 95 % bootstrap interval of candidate/baseline (ratio of median wall times) lies entirely above {:.3} (threshold {:.1} %); output bytes, file count and hash must match{}\n\n",
+        "- fails when the 95 % bootstrap interval of candidate/baseline (median of the per-pair wall-time ratios) lies entirely above {:.3} (threshold {:.1} %); output bytes, file count and hash must match{}\n\n",
         1.0 + v.threshold,
         v.threshold * 100.0,
         if v.allow_format_change { " (format changes allowed)" } else { "" }
@@ -77,6 +77,7 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
             "status": c.status,
             "pass": c.status == Status::Pass,
             "ratio": c.ci.map(|x| x.ratio),
+            "ratio_of_medians": c.ci.map(|x| x.ratio_of_medians),
             "ci_low": c.ci.map(|x| x.lo),
             "ci_high": c.ci.map(|x| x.hi),
             "pairs": c.ci.map(|x| x.pairs),
