@@ -52,7 +52,7 @@ fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
 /// The paired ratio of `(baseline, candidate)` pairs with a `confidence` percentile
 /// bootstrap interval from `resamples` resamples of the pairs; `None` without pairs or
 /// with a non-positive baseline time.
-pub fn ratio_of_medians(pairs: &[(f64, f64)], resamples: usize, confidence: f64, seed: u64) -> Option<RatioCi> {
+pub fn paired_ratio(pairs: &[(f64, f64)], resamples: usize, confidence: f64, seed: u64) -> Option<RatioCi> {
     if pairs.is_empty() || resamples == 0 || pairs.iter().any(|p| !(p.0 > 0.0) || p.1.is_nan()) {
         return None;
     }
@@ -98,7 +98,7 @@ mod tests {
         let a = noisy(15, 0.5, 1);
         let b: Vec<f64> = noisy(15, 0.5, 2).iter().map(|x| x * 1.2).collect();
         let pairs: Vec<(f64, f64)> = a.into_iter().zip(b).collect();
-        let ci = ratio_of_medians(&pairs, RESAMPLES, CONFIDENCE, SEED).expect("ci");
+        let ci = paired_ratio(&pairs, RESAMPLES, CONFIDENCE, SEED).expect("ci");
         assert!(ci.lo > 1.10, "{ci:?}");
         assert!(ci.lo <= ci.ratio && ci.ratio <= ci.hi, "{ci:?}");
         assert!((ci.ratio - 1.2).abs() < 0.08, "{ci:?}");
@@ -108,21 +108,21 @@ mod tests {
     fn identical_samples_give_an_interval_containing_one() {
         let a = noisy(15, 0.5, 3);
         let pairs: Vec<(f64, f64)> = a.iter().map(|&x| (x, x)).collect();
-        let ci = ratio_of_medians(&pairs, RESAMPLES, CONFIDENCE, SEED).expect("ci");
+        let ci = paired_ratio(&pairs, RESAMPLES, CONFIDENCE, SEED).expect("ci");
         assert_eq!(ci.ratio, 1.0);
         assert!(ci.lo <= 1.0 && ci.hi >= 1.0, "{ci:?}");
         // Two independent draws of the same distribution: still contains 1.
         let b = noisy(15, 0.5, 4);
         let pairs: Vec<(f64, f64)> = a.into_iter().zip(b).collect();
-        let ci = ratio_of_medians(&pairs, RESAMPLES, CONFIDENCE, SEED).expect("ci");
+        let ci = paired_ratio(&pairs, RESAMPLES, CONFIDENCE, SEED).expect("ci");
         assert!(ci.lo < 1.0 && ci.hi > 1.0, "{ci:?}");
     }
 
     #[test]
     fn same_input_same_interval_and_empty_input() {
         let pairs: Vec<(f64, f64)> = noisy(9, 1.0, 5).into_iter().zip(noisy(9, 1.0, 6)).collect();
-        let x = ratio_of_medians(&pairs, RESAMPLES, CONFIDENCE, SEED);
-        assert_eq!(x, ratio_of_medians(&pairs, RESAMPLES, CONFIDENCE, SEED));
-        assert_eq!(ratio_of_medians(&[], RESAMPLES, CONFIDENCE, SEED), None);
+        let x = paired_ratio(&pairs, RESAMPLES, CONFIDENCE, SEED);
+        assert_eq!(x, paired_ratio(&pairs, RESAMPLES, CONFIDENCE, SEED));
+        assert_eq!(paired_ratio(&[], RESAMPLES, CONFIDENCE, SEED), None);
     }
 }

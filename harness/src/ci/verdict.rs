@@ -11,7 +11,7 @@
 //! - **Runs**: a configuration where a run failed, or that has no timed pair, fails.
 
 use super::ab::CellRuns;
-use super::stats::{ratio_of_medians, RatioCi, CONFIDENCE, RESAMPLES, SEED};
+use super::stats::{paired_ratio, RatioCi, CONFIDENCE, RESAMPLES, SEED};
 use crate::measure::tree::TreeStats;
 use serde::Serialize;
 
@@ -84,7 +84,7 @@ pub fn format_changes(baseline: &TreeStats, candidate: &TreeStats) -> Vec<String
 
 /// Judge one configuration.
 pub fn judge_cell(runs: &CellRuns, threshold: f64, allow_format_change: bool) -> CellVerdict {
-    let ci = ratio_of_medians(&runs.pairs, RESAMPLES, CONFIDENCE, SEED);
+    let ci = paired_ratio(&runs.pairs, RESAMPLES, CONFIDENCE, SEED);
     let format = match (&runs.baseline_tree, &runs.candidate_tree) {
         (Some(a), Some(b)) => format_changes(a, b),
         _ => Vec::new(),
