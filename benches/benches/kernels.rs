@@ -26,7 +26,7 @@ use std::time::Duration;
 const CELLS: usize = 20_000;
 const GENES: usize = 200;
 
-fn short(c: &mut Criterion, name: &str) -> criterion::BenchmarkGroup<'_, criterion::measurement::WallTime> {
+fn short<'a>(c: &'a mut Criterion, name: &str) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(name);
     g.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
     g
@@ -59,7 +59,7 @@ fn kernels(c: &mut Criterion) {
     for bits in [8u32, 16] {
         g.bench_with_input(BenchmarkId::from_parameter(format!("q{bits}")), &bits, |b, &bits| {
             let mut out = Vec::new();
-            b.iter(|| cols.iter().map(|col| quantize::quantize(col, bits, &mut out).max).sum::<f32>())
+            b.iter(|| cols.iter().map(|col| quantize::quantize(col, bits, &mut out).max).sum::<f64>())
         });
     }
     g.finish();
