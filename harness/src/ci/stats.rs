@@ -8,9 +8,7 @@
 //! state; resampling whole pairs keeps it together. The plain ratio of the two medians
 //! (`median(candidate) / median(baseline)`, also reported) throws the pairing away: a
 //! burst of load on the machine that hits rounds 3–5 moves both medians by different
-//! amounts, and on a 2-core machine shared with compilers the calibration
-//! (`docs/ci-gate.md`) showed its interval too wide to catch a 10 % slowdown. With no
-//! noise the two coincide.
+//! amounts. With no noise the two coincide.
 //!
 //! The generator is the harness's fixed-seed SplitMix64 (`crate::plan::SplitMix64`), so
 //! the interval of a given set of samples is the same on every machine and every run.
