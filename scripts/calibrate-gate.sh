@@ -49,11 +49,20 @@ for i in $(seq 1 "$RUNS"); do
   echo "A/B run $i: exit $rc, ${w} s" >&2
 done
 
-python3 - "$RUNS" "$aa_fail" "$ab_fail" "$THRESHOLD" "$PLAN" "${walls[@]}" <<'PY'
-import sys, statistics
-runs, aa, ab = map(int, sys.argv[1:4]); thr, plan = sys.argv[4:6]
-walls = [float(x) for x in sys.argv[6:]]
-print(f"gate calibration: plan {plan}, threshold {thr}, {runs} A/A and {runs} A/B runs (A/B: CELLUCID_SLOWDOWN_PCT="$PCT")")
+python3 - "$RUNS" "$aa_fail" "$ab_fail" "$THRESHOLD" "$PLAN" "$PCT" "$DIR/logs" "${walls[@]}" <<'PY'
+import sys, statistics, re, glob
+runs, aa, ab = map(int, sys.argv[1:4]); thr, plan, pct, logs = sys.argv[4:8]
+walls = [float(x) for x in sys.argv[8:]]
+def changes(kind):
+    """The per-configuration change column of every gate log of this kind."""
+    out = []
+    for f in glob.glob(f"{logs}/{kind}-*.md"):
+        for line in open(f, encoding="utf-8"):
+            m = re.match(r"^\| [^|]+ \| [\d.]+ \| [\d.]+ \| ([+-][\d.]+) %", line)
+            if m:
+                out.append(float(m.group(1)))
+    return out
+print(f"gate calibration: plan {plan}, threshold {thr}, {runs} A/A and {runs} A/B runs (A/B: CELLUCID_SLOWDOWN_PCT={pct})")
 print()
 print("| experiment | runs | gate failures | rate | requirement | met |")
 print("|---|---|---|---|---|---|")
