@@ -7,6 +7,7 @@
 //! non-zero exit status.
 
 pub mod benchmark;
+pub mod ci;
 pub mod cli;
 pub mod measure;
 pub mod params;
@@ -44,6 +45,8 @@ enum Command {
     Report(cli::report::ReportArgs),
     /// Recommend export settings for a dataset on this machine within a time and disk budget.
     Recommend(cli::recommend::RecommendArgs),
+    /// CI speed gate: a baseline and a candidate A/B interleaved; exit 1 on a regression.
+    Ci(cli::ci::CiArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -62,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Merge(a) => cli::sweep::merge(a),
         Command::Report(a) => cli::report::run(a),
         Command::Recommend(a) => cli::recommend::run(a),
+        Command::Ci(a) => cli::ci::run(a),
     };
     match result {
         Ok(code) => code,

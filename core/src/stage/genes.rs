@@ -256,6 +256,9 @@ impl Genes<'_> {
         // are dealt out through a shared counter, so load balances dynamically.
         let next = AtomicUsize::new(0);
         let threads = rayon::current_num_threads().min(self.columns.len()).max(1);
+        // Calibration builds only (see `slowdown.rs`): read the knob once per stage.
+        #[cfg(feature = "slowdown")]
+        let slowdown = super::slowdown::Slowdown::from_env();
         let per_thread: Vec<Result<Vec<(usize, Option<Bounds>, Written)>>> = (0..threads)
             .into_par_iter()
             .map(|_| {
@@ -264,8 +267,14 @@ impl Genes<'_> {
                 loop {
                     let g = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&col) = self.columns.get(g) else { break };
+                    #[cfg(feature = "slowdown")]
+                    let started = super::slowdown::thread_cpu();
                     let bounds = w.encode_gene(self, col, bits);
                     let written = w.write(output, &format!("var/{g}.values.{ext}{gz}"))?;
+                    #[cfg(feature = "slowdown")]
+                    if let Some(s) = slowdown {
+                        s.pad(started);
+                    }
                     on_gene(written.bytes);
                     done.push((g, bounds, written));
                 }

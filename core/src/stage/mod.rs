@@ -15,4 +15,6 @@ pub mod latent;
 pub mod obs;
 pub mod outliers;
 pub mod output;
+#[cfg(feature = "slowdown")]
+pub mod slowdown;
 pub mod vectors;

@@ -1,4 +1,5 @@
 //! One module per subcommand.
+pub mod ci;
 pub mod compare;
 pub mod export;
 pub mod generate;

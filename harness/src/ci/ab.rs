@@ -1,0 +1,157 @@
+//! Running the baseline and the candidate A/B interleaved, as measured child processes,
+//! on the same cached datasets, the same params and the same targets as a sweep.
+//!
+//! Order: `warmup + repeats` rounds; in each round every configuration once, the
+//! configurations in a seeded random order (as `crate::plan::schedule`), and within a
+//! configuration both binaries back to back — A then B in even rounds, B then A in odd
+//! ones, so that neither binary always runs second (on a warm page cache, right after
+//! the other's output was freed). Round `r`'s two runs of a configuration form pair `r`.
+
+use crate::benchmark::executor::Executor;
+use crate::measure::tree::{tree_stats, TreeStats};
+use crate::plan::{Cell, Plan, SplitMix64};
+use crate::sweep::dataset_cache::DatasetCache;
+use crate::sweep::subject;
+use crate::target::{self, Target, TargetError, TargetSpec};
+use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Which binary a run used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Baseline,
+    Candidate,
+}
+
+/// Everything measured for one configuration.
+#[derive(Clone, Debug)]
+pub struct CellRuns {
+    pub cell_id: String,
+    pub label: String,
+    /// `(baseline wall s, candidate wall s)` per timed round, in round order; a round
+    /// where either run failed has no pair.
+    pub pairs: Vec<(f64, f64)>,
+    /// What the first successful run of each binary left on disk (with its hash).
+    pub baseline_tree: Option<TreeStats>,
+    pub candidate_tree: Option<TreeStats>,
+    /// Failed runs: `baseline: <error line>`.
+    pub failures: Vec<String>,
+}
+
+/// How to run the A/B comparison.
+pub struct AbConfig<'a> {
+    pub plan: &'a Plan,
+    pub baseline: &'a Path,
+    pub candidate: &'a Path,
+    /// Datasets, params and target mount points.
+    pub work_dir: &'a Path,
+    /// Print one line per round on stderr.
+    pub progress: bool,
+}
+
+/// The command that makes `binary` export `cell`: the sweep's command for our exporter,
+/// with `binary` as the program.
+fn command_for(binary: &Path, cell: &Cell, input: &Path, params: &Path, out: &Path) -> Result<Command> {
+    let proto = subject::command(cell, input, params, out, None)?;
+    let mut c = Command::new(binary);
+    c.args(proto.get_args());
+    Ok(c)
+}
+
+/// Run every configuration of `cfg.plan` (its `ours` cells) A/B interleaved.
+pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
+    let cells: Vec<Cell> = cfg.plan.cells().into_iter().filter(|c| c.subject == crate::plan::Subject::Ours).collect();
+    if cells.is_empty() {
+        bail!("plan {} has no configuration of this exporter (subject = \"ours\") to gate", cfg.plan.name);
+    }
+    std::fs::create_dir_all(cfg.work_dir).with_context(|| format!("cannot create {}", cfg.work_dir.display()))?;
+
+    // Targets, provisioned once each and torn down on drop, sized as a sweep sizes them
+    // (one output at a time: each run's folder is removed before the next).
+    let largest = cells.iter().map(|c| c.dataset.cells as u64 * c.genes_exported() as u64 * 4).max().unwrap_or(0);
+    let size = (largest * 3 + (256 << 20)).max(512 << 20);
+    let mut targets: HashMap<String, Target> = HashMap::new();
+    for c in &cells {
+        if targets.contains_key(&c.target) {
+            continue;
+        }
+        let spec = TargetSpec::parse(&c.target).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let t = match target::provision(&spec, &cfg.work_dir.join("targets"), size) {
+            Ok(t) => t,
+            // A gate that silently skipped a configuration would pass for the wrong reason.
+            Err(TargetError::Skipped { reason, .. }) => bail!("target {} is not available here: {reason}", c.target),
+            Err(e) => return Err(anyhow::anyhow!("{e}")),
+        };
+        targets.insert(c.target.clone(), t);
+    }
+
+    let cache = DatasetCache::new(&cfg.work_dir.join("datasets"))?;
+    let params_dir = cfg.work_dir.join("params");
+    std::fs::create_dir_all(&params_dir).with_context(|| format!("cannot create {}", params_dir.display()))?;
+    let mut inputs: Vec<PathBuf> = Vec::with_capacity(cells.len());
+    let mut params: Vec<PathBuf> = Vec::with_capacity(cells.len());
+    for c in &cells {
+        let (path, generated) = cache.get_or_generate(&c.dataset_id(), &c.dataset)?;
+        if generated && cfg.progress {
+            eprintln!("ci: dataset {} generated", c.dataset_id());
+        }
+        inputs.push(path);
+        params.push(subject::write_params(c, &params_dir)?);
+    }
+
+    let executor = Executor::current().context("cannot locate this executable")?;
+    let mut results: Vec<CellRuns> = cells
+        .iter()
+        .map(|c| CellRuns { cell_id: c.id(), label: c.label(), pairs: Vec::new(), baseline_tree: None, candidate_tree: None, failures: Vec::new() })
+        .collect();
+    let rounds = cfg.plan.warmup + cfg.plan.repeats;
+    let mut rng = SplitMix64::new(cfg.plan.seed);
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    for round in 0..rounds {
+        rng.shuffle(&mut order);
+        if cfg.progress {
+            let what = if round < cfg.plan.warmup { "warm-up" } else { "timed" };
+            eprintln!("ci: round {}/{rounds} ({what})", round + 1);
+        }
+        for &i in &order {
+            let cell = &cells[i];
+            let sides = if round % 2 == 0 { [Side::Baseline, Side::Candidate] } else { [Side::Candidate, Side::Baseline] };
+            let mut walls = [None, None];
+            for side in sides {
+                let binary = match side {
+                    Side::Baseline => cfg.baseline,
+                    Side::Candidate => cfg.candidate,
+                };
+                let out = targets[&cell.target].root.join("gate-run");
+                if out.exists() {
+                    std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
+                }
+                let cmd = command_for(binary, cell, &inputs[i], &params[i], &out)?;
+                let child = executor.run(&cmd).with_context(|| format!("cannot run {}", binary.display()))?;
+                let r = &mut results[i];
+                let (tree, slot, name) = match side {
+                    Side::Baseline => (&mut r.baseline_tree, 0, "baseline"),
+                    Side::Candidate => (&mut r.candidate_tree, 1, "candidate"),
+                };
+                if child.success() {
+                    walls[slot] = Some(child.wall.as_secs_f64());
+                    if tree.is_none() {
+                        *tree = Some(tree_stats(&out, true).with_context(|| format!("cannot measure {}", out.display()))?);
+                    }
+                } else {
+                    r.failures.push(format!("{name}: {}", child.error_line()));
+                }
+                let _ = std::fs::remove_dir_all(&out);
+            }
+            if round >= cfg.plan.warmup {
+                if let [Some(a), Some(b)] = walls {
+                    results[i].pairs.push((a, b));
+                }
+            }
+        }
+    }
+    drop(targets);
+    Ok(results)
+}

@@ -1,0 +1,92 @@
+//! `cellucid-bench ci --baseline REV|BINARY [--candidate REV|BINARY] [--plan ci]
+//! [--threshold 10%] [--allow-format-change] [--json] [--repeats N]`: the CI speed gate
+//! (see `crate::ci`). Exit 0 when every configuration passes, 1 when one is slower
+//! beyond the threshold, wrote different output, or failed to run; 2 on usage errors.
+
+use crate::ci::{build, report, verdict, Gate};
+use crate::plan::Plan;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct CiArgs {
+    /// The reference: a cellucid-bench executable, or a git revision to build.
+    #[arg(long)]
+    pub baseline: String,
+    /// The binary under test (default: this executable).
+    #[arg(long)]
+    pub candidate: Option<String>,
+    /// A built-in plan (ci, quick, …) or a plan TOML file.
+    #[arg(long, default_value = "ci")]
+    pub plan: String,
+    /// Slowdown allowed before failing: fail when the 95 % interval of candidate/baseline
+    /// lies entirely above 1 + threshold.
+    #[arg(long, default_value = "10%")]
+    pub threshold: String,
+    /// Report output differences (bytes, files, hash) without failing on them.
+    #[arg(long)]
+    pub allow_format_change: bool,
+    /// Print JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed A/B pairs per configuration (default: the plan's repeats).
+    #[arg(long)]
+    pub repeats: Option<u32>,
+    /// Untimed rounds first (default: the plan's warmup).
+    #[arg(long)]
+    pub warmup: Option<u32>,
+    /// Cached datasets, params, built revisions and mount points.
+    #[arg(long, default_value = "results/ci-work")]
+    pub work_dir: PathBuf,
+    /// The git repository revisions are built from.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// No per-round progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn load_plan(name: &str) -> Result<Plan> {
+    if Plan::builtin_names().contains(&name) {
+        return Plan::builtin(name).map_err(|e| anyhow::anyhow!("{e}"));
+    }
+    let text = std::fs::read_to_string(name)
+        .with_context(|| format!("{name} is neither a built-in plan ({}) nor a readable file", Plan::builtin_names().join(", ")))?;
+    Plan::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+}
+
+pub fn run(a: CiArgs) -> Result<ExitCode> {
+    let threshold = verdict::parse_threshold(&a.threshold).map_err(|e| anyhow::anyhow!("--threshold: {e}"))?;
+    let mut plan = load_plan(&a.plan)?;
+    if let Some(r) = a.repeats {
+        if r == 0 {
+            bail!("--repeats must be at least 1");
+        }
+        plan.repeats = r;
+    }
+    if let Some(w) = a.warmup {
+        plan.warmup = w;
+    }
+    let work_dir = std::path::absolute(&a.work_dir).with_context(|| format!("cannot resolve {}", a.work_dir.display()))?;
+    let builds = work_dir.join("builds");
+    let baseline = build::resolve(&a.baseline, &a.repo, &builds)?;
+    let candidate = match &a.candidate {
+        Some(c) => build::resolve(c, &a.repo, &builds)?,
+        None => {
+            let path = std::env::current_exe().context("cannot locate this executable")?;
+            build::Resolved { origin: format!("this binary {}", path.display()), path }
+        }
+    };
+    let gate = Gate { plan, baseline, candidate, work_dir, threshold, allow_format_change: a.allow_format_change, progress: !a.quiet };
+    let (meta, v) = gate.run()?;
+    let md = report::markdown(&meta, &v);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report::json(&meta, &v))?);
+    } else {
+        print!("{md}");
+    }
+    report::append_step_summary(&md).context("cannot append to $GITHUB_STEP_SUMMARY")?;
+    Ok(if v.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Calibrates the CI speed gate (cellucid-bench ci): how often it fails for nothing (A/A:
+# a binary against itself) and how often it catches a real 10 % slowdown (A/B: a normal
+# baseline against a candidate built with the `slowdown` feature and run with
+# CELLUCID_SLOWDOWN_PCT=P, which pads every gene's encode+write by P % of its own CPU
+# time). The gene stage is about two thirds of an export of the `ci` plan, so P = 15
+# makes the whole export ≈ 10 % slower (P = 10 gives ≈ 6–7 %); the table also prints
+# the median slowdown the gate measured. docs/ci-gate.md records the output.
+#
+#   bash scripts/calibrate-gate.sh [RUNS] [THRESHOLD] [PLAN] [P]   (defaults: 10 5% ci 15)
+#
+# Environment: CALIB_DIR (binaries, datasets, logs; default target/calibrate-gate),
+# CALIB_TARGET_DIR (cargo target dir prefix; default target/calibrate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${1:-10}"
+THRESHOLD="${2:-5%}"
+PLAN="${3:-ci}"
+PCT="${4:-15}"
+DIR="${CALIB_DIR:-$PWD/target/calibrate-gate}"
+TD="${CALIB_TARGET_DIR:-$PWD/target/calibrate}"
+mkdir -p "$DIR/logs"
+
+# Two builds in separate target dirs, so that neither overwrites the other.
+cargo build --release --quiet -p cellucid-bench --target-dir "$TD-normal"
+cargo build --release --quiet -p cellucid-bench --features slowdown --target-dir "$TD-slowdown"
+cp "$TD-normal/release/cellucid-bench" "$DIR/normal"
+cp "$TD-slowdown/release/cellucid-bench" "$DIR/slowdown"
+
+gate() { # KIND I BASELINE CANDIDATE [ENV…]: one gate run; prints "exit wall_s"
+  local kind=$1 i=$2 base=$3 cand=$4; shift 4
+  local log="$DIR/logs/$kind-$i.md" t0 t1 rc=0
+  t0=$(date +%s.%N)
+  env "$@" "$DIR/normal" ci --baseline "$base" --candidate "$cand" --plan "$PLAN" \
+    --threshold "$THRESHOLD" --work-dir "$DIR/work" --quiet >"$log" 2>"$DIR/logs/$kind-$i.err" || rc=$?
+  t1=$(date +%s.%N)
+  if [ "$rc" -gt 1 ]; then echo "gate error (exit $rc), see $DIR/logs/$kind-$i.err" >&2; exit 2; fi
+  echo "$rc $(python3 -c "print(f'{$t1-$t0:.1f}')")"
+}
+
+aa_fail=0; ab_fail=0; walls=()
+# A/A and A/B alternate, so that a slow period of the machine hits both kinds alike.
+for i in $(seq 1 "$RUNS"); do
+  read -r rc w < <(gate aa "$i" "$DIR/normal" "$DIR/normal" CELLUCID_SLOWDOWN_PCT=0)
+  [ "$rc" = 1 ] && aa_fail=$((aa_fail + 1)); walls+=("$w")
+  echo "A/A run $i: exit $rc, ${w} s" >&2
+  read -r rc w < <(gate ab "$i" "$DIR/normal" "$DIR/slowdown" CELLUCID_SLOWDOWN_PCT="$PCT")
+  [ "$rc" = 1 ] && ab_fail=$((ab_fail + 1)); walls+=("$w")
+  echo "A/B run $i: exit $rc, ${w} s" >&2
+done
+
+python3 - "$RUNS" "$aa_fail" "$ab_fail" "$THRESHOLD" "$PLAN" "$PCT" "$DIR/logs" "${walls[@]}" <<'PY'
+import sys, statistics, re, glob
+runs, aa, ab = map(int, sys.argv[1:4]); thr, plan, pct, logs = sys.argv[4:8]
+walls = [float(x) for x in sys.argv[8:]]
+def changes(kind):
+    """The per-configuration change column of every gate log of this kind."""
+    out = []
+    for f in glob.glob(f"{logs}/{kind}-*.md"):
+        for line in open(f, encoding="utf-8"):
+            m = re.match(r"^\| [^|]+ \| [\d.]+ \| [\d.]+ \| ([+-][\d.]+) %", line)
+            if m:
+                out.append(float(m.group(1)))
+    return out
+print(f"gate calibration: plan {plan}, threshold {thr}, {runs} A/A and {runs} A/B runs (A/B: CELLUCID_SLOWDOWN_PCT={pct})")
+print()
+print("| experiment | runs | gate failures | rate | requirement | met |")
+print("|---|---|---|---|---|---|")
+print(f"| A/A (normal vs normal): false alarms | {runs} | {aa} | {aa/runs:.0%} | ≤ 5 % | {'yes' if aa/runs <= 0.05 else 'NO'} |")
+print(f"| A/B (normal vs +{pct} % gene stage): detections | {runs} | {ab} | {ab/runs:.0%} | ≥ 90 % | {'yes' if ab/runs >= 0.90 else 'NO'} |")
+print()
+for kind in ("aa", "ab"):
+    c = changes(kind)
+    if c:
+        print(f"{kind.upper()}: per-configuration change measured by the gate: median {statistics.median(c):+.1f} %, range {min(c):+.1f} … {max(c):+.1f} % ({len(c)} configuration runs)")
+print(f"wall time of one gate run: median {statistics.median(walls):.1f} s, max {max(walls):.1f} s")
+PY
