@@ -4,7 +4,7 @@
 //! beyond the threshold, wrote different output, or failed to run; 2 on usage errors.
 
 use crate::ci::{build, report, verdict, Gate};
-use crate::plan::Plan;
+
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -48,18 +48,9 @@ pub struct CiArgs {
     pub quiet: bool,
 }
 
-fn load_plan(name: &str) -> Result<Plan> {
-    if Plan::builtin_names().contains(&name) {
-        return Plan::builtin(name).map_err(|e| anyhow::anyhow!("{e}"));
-    }
-    let text = std::fs::read_to_string(name)
-        .with_context(|| format!("{name} is neither a built-in plan ({}) nor a readable file", Plan::builtin_names().join(", ")))?;
-    Plan::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
-}
-
 pub fn run(a: CiArgs) -> Result<ExitCode> {
     let threshold = verdict::parse_threshold(&a.threshold).map_err(|e| anyhow::anyhow!("--threshold: {e}"))?;
-    let mut plan = load_plan(&a.plan)?;
+    let mut plan = super::load_plan(&a.plan)?;
     if let Some(r) = a.repeats {
         if r == 0 {
             bail!("--repeats must be at least 1");

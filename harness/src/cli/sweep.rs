@@ -1,11 +1,11 @@
 //! `cellucid-bench sweep --plan NAME|FILE`: size the plan, run it, store every sample,
 //! print a summary. `merge` combines the stores of a sharded sweep.
 
-use crate::plan::{parse_shard, MachineBudget, Plan};
+use crate::plan::{parse_shard, MachineBudget};
 use crate::store;
 use crate::sweep::{self, human_bytes, subject::Peer, summary, SweepConfig};
 use crate::target::TargetSpec;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,17 +53,8 @@ pub struct SweepArgs {
     pub dry_run: bool,
 }
 
-fn load_plan(name: &str) -> Result<Plan> {
-    if Plan::builtin_names().contains(&name) {
-        return Plan::builtin(name).map_err(|e| anyhow::anyhow!("{e}"));
-    }
-    let text = std::fs::read_to_string(name)
-        .with_context(|| format!("{name} is neither a built-in plan ({}) nor a readable file", Plan::builtin_names().join(", ")))?;
-    Plan::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
-}
-
 pub fn run(a: SweepArgs) -> Result<ExitCode> {
-    let mut plan = load_plan(&a.plan)?;
+    let mut plan = super::load_plan(&a.plan)?;
     if a.no_optional {
         plan = plan.without_optional();
     }
