@@ -15,7 +15,7 @@ if [ -f "$SHARED/peer/setup.sh" ]; then
 fi
 mkdir -p target
 set +e
-cargo test --workspace --release 2>&1 | tee target/test-output.txt | grep -vE '^\s+(Compiling|Downloaded|Downloading)'
+cargo test --workspace --release --no-fail-fast 2>&1 | tee target/test-output.txt | grep -vE '^\s+(Compiling|Downloaded|Downloading)'
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for CI: the sum over every test binary.
