@@ -75,6 +75,9 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
             _ => "",
         }
     );
+    if let Some((i, n)) = shard {
+        eprintln!("(sizes are for the whole plan; shard {i}/{n} runs about 1/{n} of its cells)");
+    }
     if a.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
