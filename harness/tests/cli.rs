@@ -183,3 +183,22 @@ fn params_with_the_wrong_json_type_get_the_references_message() {
     fs::write(&pf, params.to_string()).expect("write");
     assert_refused(&case.join("input.h5ad"), &["--params", pf.to_str().expect("utf-8")], "compression must be None or one integer from 1 to 9.");
 }
+
+#[test]
+fn compare_runs_both_writers_and_checks_their_outputs_agree() {
+    let case = shared().join("golden/case02_csr_q8_gz6_graph");
+    let setting = format!("case02={}", case.join("params.json").display());
+    let o = bin()
+        .arg("compare")
+        .arg(case.join("input.h5ad"))
+        .args(["--setting", &setting, "--repeats", "1", "--peer-python"])
+        .arg(peer_python())
+        .arg("--peer-script")
+        .arg(shared().join("peer/cellucid_prepare_092.py"))
+        .output()
+        .expect("run compare");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "compare failed: {}\n{out}", stderr(&o));
+    assert!(out.contains("| case02 | cellucid-bench |") && out.contains("| case02 | cellucid 0.9.2 |"), "{out}");
+    assert!(out.contains("is equivalent to the reference's"), "{out}");
+}

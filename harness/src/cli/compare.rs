@@ -6,11 +6,14 @@
 
 use crate::benchmark::executor::{ChildRun, Executor};
 use crate::benchmark::stats::{median, range};
+use crate::measure::tree::tree_stats;
+use crate::plan::Subject;
+use crate::sweep::subject::{export_command, Peer};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -40,44 +43,16 @@ pub struct CompareArgs {
     pub no_peer: bool,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Subject {
-    Ours,
-    Reference,
-}
-
-impl Subject {
-    fn name(self) -> &'static str {
-        match self {
-            Subject::Ours => "cellucid-bench",
-            Subject::Reference => "cellucid 0.9.2",
-        }
+/// How the table names a writer.
+fn writer(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Ours => "cellucid-bench",
+        Subject::Reference => "cellucid 0.9.2",
     }
 }
 
-struct Sample {
-    run: ChildRun,
-}
-
-fn command(a: &CompareArgs, subject: Subject, params: &Path, out: &Path) -> Result<Command> {
-    Ok(match subject {
-        Subject::Ours => {
-            let mut c = Command::new(std::env::current_exe().context("cannot locate this executable")?);
-            c.arg("export").arg(&a.input).arg(out).arg("--params").arg(params).arg("--quiet");
-            c
-        }
-        Subject::Reference => {
-            let mut c = Command::new(&a.peer_python);
-            c.arg(&a.peer_script).arg("export").arg(&a.input).arg(out).arg("--params").arg(params);
-            c
-        }
-    })
-}
-
 fn folder_size(dir: &Path) -> (u64, u64) {
-    let Ok((files, _)) = cellucid_core::compare::listing(dir) else { return (0, 0) };
-    let bytes = files.iter().filter_map(|f| std::fs::metadata(dir.join(f)).ok()).map(|m| m.len()).sum();
-    (files.len() as u64, bytes)
+    tree_stats(dir, false).map_or((0, 0), |t| (t.files, t.bytes_apparent))
 }
 
 pub fn run(a: CompareArgs) -> Result<ExitCode> {
@@ -89,6 +64,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             None => bail!("--setting {s:?}: expected NAME=PARAMS.json"),
         })
         .collect::<Result<_>>()?;
+    let peer = Peer { python: a.peer_python.clone(), script: a.peer_script.clone() };
     let mut subjects = vec![Subject::Ours];
     if !a.no_peer {
         if !a.peer_python.exists() {
@@ -109,7 +85,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     };
     std::fs::create_dir_all(&work)?;
     // samples[setting][subject]
-    let mut samples: Vec<Vec<Vec<Sample>>> = settings.iter().map(|_| subjects.iter().map(|_| Vec::new()).collect()).collect();
+    let mut samples: Vec<Vec<Vec<ChildRun>>> = settings.iter().map(|_| subjects.iter().map(|_| Vec::new()).collect()).collect();
     let total = settings.len() * subjects.len() * (a.repeats + 1);
     let executor = Executor::current().context("cannot locate this executable")?;
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -128,17 +104,17 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
                 std::fs::remove_dir_all(&out)?;
             }
             let run = executor
-                .run(&command(&a, subjects[j], &settings[s].1, &out)?)
-                .with_context(|| format!("cannot run {}", subjects[j].name()))?;
+                .run(&export_command(subjects[j], &a.input, &settings[s].1, &out, Some(&peer), &[])?)
+                .with_context(|| format!("cannot run {}", writer(subjects[j])))?;
             done += 1;
             if tty {
                 eprint!("\r{done}/{total} runs");
             }
             if !run.success() {
-                bail!("{} failed on setting {}: {}", subjects[j].name(), settings[s].0, run.error_line());
+                bail!("{} failed on setting {}: {}", writer(subjects[j]), settings[s].0, run.error_line());
             }
             if round > 0 {
-                samples[s][j].push(Sample { run });
+                samples[s][j].push(run);
             }
         }
     }
@@ -151,18 +127,18 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let mut failures = Vec::new();
     for (s, (name, _)) in settings.iter().enumerate() {
         let ours_dir = work.join(format!("{name}-0"));
-        let ours_wall = median(&samples[s][0].iter().map(|x| x.run.wall.as_secs_f64()).collect::<Vec<_>>());
+        let ours_wall = median(&samples[s][0].iter().map(|x| x.wall.as_secs_f64()).collect::<Vec<_>>());
         for (j, subject) in subjects.iter().enumerate() {
-            let walls: Vec<f64> = samples[s][j].iter().map(|x| x.run.wall.as_secs_f64()).collect();
-            let cpu: Vec<f64> = samples[s][j].iter().map(|x| (x.run.user + x.run.sys).as_secs_f64()).collect();
-            let rss: Vec<f64> = samples[s][j].iter().map(|x| x.run.max_rss as f64 / 1e6).collect();
+            let walls: Vec<f64> = samples[s][j].iter().map(|x| x.wall.as_secs_f64()).collect();
+            let cpu: Vec<f64> = samples[s][j].iter().map(|x| (x.user + x.sys).as_secs_f64()).collect();
+            let rss: Vec<f64> = samples[s][j].iter().map(|x| x.max_rss as f64 / 1e6).collect();
             let (lo, hi) = range(&walls);
             let (files, bytes) = folder_size(&work.join(format!("{name}-{j}")));
             let m = median(&walls);
             let _ = writeln!(
                 md,
                 "| {name} | {} | {m:.3} ({lo:.3}–{hi:.3}) | {:.3} | {:.0} | {files} | {:.2} | {:.2}× |",
-                subject.name(),
+                writer(*subject),
                 median(&cpu),
                 median(&rss),
                 bytes as f64 / 1e6,

@@ -66,25 +66,39 @@ pub fn write_params(cell: &Cell, dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The command that exports `input` to `out` for this cell.
-pub fn command(cell: &Cell, input: &Path, params: &Path, out: &Path, peer: Option<&Peer>) -> Result<Command> {
-    Ok(match cell.subject {
+/// The command that exports `input` to `out` with `params`: our exporter (a fresh
+/// `cellucid-bench export … --quiet --json`, plus `extra` flags) or the reference writer.
+pub fn export_command(
+    subject: Subject,
+    input: &Path,
+    params: &Path,
+    out: &Path,
+    peer: Option<&Peer>,
+    extra: &[String],
+) -> Result<Command> {
+    Ok(match subject {
         Subject::Ours => {
             let mut c = Command::new(std::env::current_exe().context("cannot locate this executable")?);
-            c.arg("export").arg(input).arg(out).arg("--params").arg(params).args(["--quiet", "--json"]);
-            if cell.durability == Durability::Durable {
-                c.arg("--durable");
-            }
-            if let Codec::Zstd(l) = cell.settings.compression {
-                c.arg("--zstd-what-if").arg(l.to_string());
-            }
+            c.arg("export").arg(input).arg(out).arg("--params").arg(params).args(["--quiet", "--json"]).args(extra);
             c
         }
         Subject::Reference => {
-            let peer = peer.context("this cell needs the reference writer: pass --peer-python (see shared/peer/setup.sh)")?;
+            let peer = peer.context("this export needs the reference writer: pass --peer-python (see shared/peer/setup.sh)")?;
             let mut c = Command::new(&peer.python);
             c.arg(&peer.script).arg("export").arg(input).arg(out).arg("--params").arg(params);
             c
         }
     })
+}
+
+/// The command that exports `input` to `out` for this cell.
+pub fn command(cell: &Cell, input: &Path, params: &Path, out: &Path, peer: Option<&Peer>) -> Result<Command> {
+    let mut extra = Vec::new();
+    if cell.durability == Durability::Durable {
+        extra.push("--durable".to_string());
+    }
+    if let Codec::Zstd(l) = cell.settings.compression {
+        extra.extend(["--zstd-what-if".to_string(), l.to_string()]);
+    }
+    export_command(cell.subject, input, params, out, peer, &extra)
 }
