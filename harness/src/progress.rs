@@ -3,10 +3,16 @@
 use cellucid_core::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
 
-/// A progress sink for an export: a gene bar (genes done, MB/s, ETA) on a terminal.
+/// A progress sink for an export: a gene bar (genes done, MB/s written, ETA) on a terminal.
 pub struct ExportProgress {
     bar: ProgressBar,
+    /// Bytes written by the gene stage so far, and when it started (for MB/s).
+    gene_bytes: AtomicU64,
+    genes_started: OnceLock<Instant>,
 }
 
 impl ExportProgress {
@@ -15,27 +21,36 @@ impl ExportProgress {
         if enabled && std::io::stderr().is_terminal() {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-        ExportProgress { bar }
+        bar.set_style(spinner());
+        ExportProgress { bar, gene_bytes: AtomicU64::new(0), genes_started: OnceLock::new() }
     }
 
     /// Handle one progress event (called from worker threads).
     pub fn event(&self, p: Progress) {
         match p {
-            Progress::Phase(phase) => self.bar.set_message(format!("{}…", phase.name())),
+            Progress::Phase(phase) => {
+                // Every phase shows as a spinner; the gene phase switches to its bar below.
+                self.bar.set_style(spinner());
+                self.bar.set_message(format!("{}…", phase.name()));
+            }
             Progress::GenesStarted { total } => {
+                let _ = self.genes_started.set(Instant::now());
                 self.bar.set_length(total as u64);
                 self.bar.set_position(0);
                 self.bar.set_style(
                     ProgressStyle::with_template(
-                        "genes {bar:40} {pos}/{len} {msg} ({per_sec}, ETA {eta})",
+                        "genes {bar:40} {pos}/{len}, {msg}, ETA {eta}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
             }
             Progress::GeneDone { bytes } => {
+                let total = self.gene_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+                let secs = self.genes_started.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
+                if secs > 0.0 {
+                    self.bar.set_message(format!("{:.1} MB/s written", total as f64 / 1e6 / secs));
+                }
                 self.bar.inc(1);
-                let _ = bytes;
             }
         }
     }
@@ -43,4 +58,8 @@ impl ExportProgress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+fn spinner() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
