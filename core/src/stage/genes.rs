@@ -469,17 +469,6 @@ impl GeneWorker {
         output.write_with(rel, &self.payload, self.encoder.as_mut(), &mut self.compressed)
     }
 
-    /// Compress the payload without writing (for the codec-only benchmark).
-    pub fn compress_only(&mut self) -> usize {
-        match self.encoder.as_mut() {
-            Some(e) => match e.encode(&self.payload, &mut self.compressed) {
-                Ok(()) => self.compressed.len(),
-                Err(_) => self.payload.len(),
-            },
-            None => self.payload.len(),
-        }
-    }
-
     /// The current payload bytes.
     pub fn payload(&self) -> &[u8] {
         &self.payload

@@ -64,10 +64,6 @@ impl Output {
         }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// A new encoder for this output's codec, if compressing.
     pub fn encoder(&self) -> Option<PayloadEncoder> {
         if let Some(l) = self.level {
