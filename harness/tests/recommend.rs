@@ -1,8 +1,8 @@
 //! `recommend`'s model against real exports it did not calibrate on: predicted time and
-//! bytes within 30 % of the measured ones on three configurations (other sizes, two to
-//! four times the calibration's largest, and three different settings).
+//! bytes within 30 % of the measured ones on three configurations (sizes inside the
+//! calibrated range but not calibrated on, and three different settings).
 
-use cellucid_bench::cli::recommend::{calibrate, calibration_settings, measure, synthetic_dataset, CALIBRATION_SIZES};
+use cellucid_bench::cli::recommend::{calibrate, calibration_settings, measure, synthetic_dataset, CALIBRATION_REPEATS, CALIBRATION_SIZES};
 use cellucid_reports::model::Codec;
 use cellucid_reports::recommend::{Model, Setting};
 
@@ -18,20 +18,24 @@ fn predictions_within_30_percent_of_real_exports() {
     let shm = std::path::Path::new("/dev/shm");
     let dir = if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() };
     let density = 0.1;
-    let obs = calibrate(dir.path(), density, CALIBRATION_SIZES, &calibration_settings(), 2).unwrap();
+    let obs = calibrate(dir.path(), density, CALIBRATION_SIZES, &calibration_settings(), CALIBRATION_REPEATS).unwrap();
     let model = Model::fit(&obs);
     assert_eq!(model.settings.len(), 12);
 
     let configs = [
         (20_000usize, 1_000usize, Setting { var_quantization: Some(8), codec: Codec::Gzip(6) }),
-        (8_000, 1_500, Setting { var_quantization: None, codec: Codec::None }),
+        // f32 plain is the cheapest setting per value: at 8,000 × 1,500 an export took
+        // 40–60 ms and its own median moved by ±25 % between test runs, too little time
+        // to hold any model to 30 %. At 30 M values it is measurable (as the CI gate's
+        // plan requires of its configurations).
+        (24_000, 1_250, Setting { var_quantization: None, codec: Codec::None }),
         (16_000, 800, Setting { var_quantization: Some(16), codec: Codec::Gzip(1) }),
     ];
     let mut failures = Vec::new();
     for (cells, genes, setting) in configs {
         assert!(!CALIBRATION_SIZES.contains(&(cells, genes)));
         let ds = synthetic_dataset(cells, genes, density).unwrap();
-        let runs: Vec<_> = (0..3).map(|_| measure(&ds, cells, genes, setting, dir.path()).unwrap()).collect();
+        let runs: Vec<_> = (0..5).map(|_| measure(&ds, cells, genes, setting, dir.path()).unwrap()).collect();
         let time = median(runs.iter().map(|o| o.time_s).collect());
         let bytes = median(runs.iter().map(|o| o.bytes).collect());
         let p = model.get(setting).unwrap().predict(cells as f64, genes as f64);

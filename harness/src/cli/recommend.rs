@@ -101,7 +101,12 @@ pub fn calibration_settings() -> Vec<Setting> {
 }
 
 /// Calibration sizes (cells, genes): a 2 × 2 design plus its centre.
-pub const CALIBRATION_SIZES: &[(usize, usize)] = &[(3000, 150), (12000, 150), (3000, 600), (12000, 600), (6000, 300)];
+pub const CALIBRATION_SIZES: &[(usize, usize)] = &[(6000, 300), (24000, 300), (6000, 1200), (24000, 1200), (12000, 600)];
+
+/// Runs per calibration point. The model fits each point's median; with three runs one
+/// slow run (a busy neighbour on a shared machine) cannot move it, with two it would
+/// move it halfway.
+pub const CALIBRATION_REPEATS: usize = 3;
 
 /// One in-process export of `dataset` with `setting` into a fresh directory under `target`.
 pub fn measure(dataset: &cellucid_core::Dataset, cells: usize, genes: usize, setting: Setting, target: &Path) -> Result<Observation> {
@@ -191,12 +196,13 @@ pub fn run(a: RecommendArgs) -> Result<ExitCode> {
     let (observations, source) = if a.results.is_empty() {
         let target = a.target.clone().unwrap_or_else(std::env::temp_dir);
         let settings = calibration_settings();
-        let obs = calibrate(&target, density, CALIBRATION_SIZES, &settings, 2)?;
+        let obs = calibrate(&target, density, CALIBRATION_SIZES, &settings, CALIBRATION_REPEATS)?;
         let src = format!(
-            "calibrated on {} ({} settings × {} sizes × 2 runs at density {}, {:.0} s)",
+            "calibrated on {} ({} settings × {} sizes × {} runs at density {}, {:.0} s)",
             target.display(),
             settings.len(),
             CALIBRATION_SIZES.len(),
+            CALIBRATION_REPEATS,
             fmt_num(density),
             t.elapsed().as_secs_f64()
         );
