@@ -2,7 +2,7 @@
 //! shards, run order, sizing; store round trips, crash safety (a SIGKILLed writer),
 //! resume and merge.
 
-use cellucid_bench::plan::{parse_shard, schedule, Codec, Durability, MachineBudget, Plan, Subject};
+use cellucid_bench::plan::{parse_shard, schedule, schedule_warming, Codec, Durability, MachineBudget, Plan, Subject};
 use cellucid_bench::store::{self, Header, Machine, Sample, Store, StoreError};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -126,7 +126,9 @@ fn filesystems_plan_covers_every_target_and_durability() {
     let cells = plan.cells();
     let targets: HashSet<&str> = cells.iter().map(|c| c.target.as_str()).collect();
     assert_eq!(targets, HashSet::from(["tmpfs", "disk", "xfs", "btrfs", "sshfs", "sshfs:20ms"]));
-    assert_eq!(cells.len(), 2 * 2 * 6 * 2);
+    // local: 2 sizes x 2 settings x 5 targets x 2 durabilities; latency: 1 size x 2
+    // settings x 3 targets (tmpfs and sshfs beside sshfs:20ms for the ratios) x 2.
+    assert_eq!(cells.len(), 2 * 2 * 5 * 2 + 2 * 3 * 2);
 }
 
 #[test]
@@ -261,6 +263,30 @@ fn shards_are_disjoint_and_cover_the_plan() {
 }
 
 #[test]
+fn long_cells_skip_warmups_and_keep_their_timed_rounds() {
+    let plan = Plan::builtin("guide").unwrap().without_optional();
+    assert_eq!(plan.warmup_max_seconds, Some(20.0));
+    let cells = plan.cells();
+    let budget = MachineBudget::default();
+    let warm = plan.warms_up(&cells, &budget);
+    let big = cells.iter().position(|c| c.dataset.cells == 500_000 && c.genes_exported() == 20_000).unwrap();
+    let small = cells.iter().position(|c| c.dataset.cells == 10_000 && c.genes_exported() == 100).unwrap();
+    assert!(!warm[big] && warm[small], "a minutes-long export is not warmed up, a sub-second one is");
+    let runs = schedule_warming(&cells, &warm, 1, 3, plan.seed);
+    let warmups: Vec<_> = runs.iter().filter(|r| r.is_warmup).collect();
+    assert_eq!(warmups.len(), warm.iter().filter(|w| **w).count());
+    assert!(warmups.iter().all(|r| warm[r.cell_index]));
+    // The timed rounds are the ones `schedule` gives, in the same order.
+    let timed = |rs: &[cellucid_bench::plan::ScheduledRun]| rs.iter().filter(|r| !r.is_warmup).copied().collect::<Vec<_>>();
+    assert_eq!(timed(&runs), timed(&schedule(&cells, 1, 3, plan.seed)));
+    assert_eq!(plan.size(&budget).runs, runs.len(), "the sizing counts the same runs");
+    // A bad value names the key.
+    let bad = SMALL.replacen("warmup = ", "warmup_max_seconds = -3\nwarmup = ", 1);
+    let err = Plan::from_toml_str(&bad).unwrap_err().to_string();
+    assert!(err.contains("warmup_max_seconds"), "{err}");
+}
+
+#[test]
 fn schedule_interleaves_rounds_warmups_first() {
     let plan = Plan::from_toml_str(SMALL).unwrap();
     let cells = plan.cells();
@@ -288,7 +314,7 @@ fn size_estimates_grow_with_the_plan() {
     assert!(quick.estimated_seconds > 10.0 && quick.disk_bytes > 100_000_000, "{quick}");
     assert!(guide.estimated_seconds > 10.0 * quick.estimated_seconds, "{guide} vs {quick}");
     assert!(guide.disk_bytes > 10 * quick.disk_bytes);
-    assert_eq!(guide.disk_bytes, 2 * guide.largest_export_bytes + guide.dataset_bytes);
+    assert_eq!(guide.disk_bytes, guide.largest_export_bytes + (1 << 30) + guide.dataset_bytes);
     // More cores, less time; a known free disk is compared.
     let big = MachineBudget { cores: 16, free_disk_bytes: Some(1_000), ..budget };
     let fast = Plan::builtin("guide").unwrap().size(&big);

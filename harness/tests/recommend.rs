@@ -31,13 +31,25 @@ fn prediction_errors() -> Vec<(String, f64, f64)> {
         (24_000, 1_250, Setting { var_quantization: None, codec: Codec::None }),
         (16_000, 800, Setting { var_quantization: Some(16), codec: Codec::Gzip(1) }),
     ];
+    // The checks are measured like the calibration: in rounds over the three
+    // configurations, so that a drift of the machine does not land on one of them only.
+    let datasets: Vec<_> = configs
+        .iter()
+        .map(|&(cells, genes, _)| {
+            assert!(!CALIBRATION_SIZES.contains(&(cells, genes)));
+            synthetic_dataset(cells, genes, density).unwrap()
+        })
+        .collect();
+    let mut runs: Vec<Vec<_>> = vec![Vec::new(); configs.len()];
+    for _ in 0..5 {
+        for (i, &(cells, genes, setting)) in configs.iter().enumerate() {
+            runs[i].push(measure(&datasets[i], cells, genes, setting, dir.path()).unwrap());
+        }
+    }
     let mut errors = Vec::new();
-    for (cells, genes, setting) in configs {
-        assert!(!CALIBRATION_SIZES.contains(&(cells, genes)));
-        let ds = synthetic_dataset(cells, genes, density).unwrap();
-        let runs: Vec<_> = (0..5).map(|_| measure(&ds, cells, genes, setting, dir.path()).unwrap()).collect();
-        let time = median(runs.iter().map(|o| o.time_s).collect());
-        let bytes = median(runs.iter().map(|o| o.bytes).collect());
+    for (i, &(cells, genes, setting)) in configs.iter().enumerate() {
+        let time = median(runs[i].iter().map(|o| o.time_s).collect());
+        let bytes = median(runs[i].iter().map(|o| o.bytes).collect());
         let p = model.get(setting).unwrap().predict(cells as f64, genes as f64);
         let (et, eb) = (p.time_s / time - 1.0, p.bytes / bytes - 1.0);
         eprintln!(
@@ -64,7 +76,9 @@ fn byte_predictions_within_30_percent_of_real_exports() {
 
 /// Times are a measurement on a shared machine, so this runs by hand
 /// (`cargo test --release -p cellucid-bench --test recommend -- --ignored --nocapture`).
-/// The model overestimates by ~10–25 % here, and f32 plain occasionally crosses 30 %.
+/// With calibration and checks both measured in interleaved rounds the errors here were
+/// within ±20 % (see the README); a timed assertion on a shared machine still stays out of
+/// the default suite.
 #[test]
 #[ignore = "timing measurement: run by hand on a quiet machine"]
 fn time_predictions_within_30_percent_of_real_exports() {

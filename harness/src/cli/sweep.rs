@@ -60,23 +60,44 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
     }
     let shard = a.shard.as_deref().map(parse_shard).transpose().map_err(|e| anyhow::anyhow!("--shard: {e}"))?;
     plan.validate().map_err(|e| anyhow::anyhow!("plan {}: {e}", plan.name))?;
-    let size = plan.size(&MachineBudget::detect());
+    let mut machine = MachineBudget::detect();
+    // Exports, floors and datasets all land under the work dir (disk targets) or in RAM.
+    let probe = a.work_dir.ancestors().find(|p| p.exists()).unwrap_or(std::path::Path::new("."));
+    machine.free_disk_bytes = crate::target::info::query(probe).ok().map(|i| i.free_bytes);
+    let cells = match shard {
+        Some((i, n)) => plan.shard(i, n),
+        None => plan.cells(),
+    };
+    let size = plan.size_of(&cells, &machine);
     eprintln!(
-        "plan {}: {} cells, {} runs ({} timed), {} datasets; estimated {:.0} s; disk needed {}{}",
+        "plan {}{}: {} cells, {} runs ({} timed), {} datasets; estimated {}; disk needed {}{}",
         plan.name,
+        shard.map(|(i, n)| format!(" shard {i}/{n}")).unwrap_or_default(),
         size.cells,
         size.runs,
         size.timed_runs,
         size.datasets,
-        size.estimated_seconds,
+        crate::plan::human_duration(size.estimated_seconds),
         human_bytes(size.disk_bytes),
-        match size.fits_disk {
-            Some(false) => " — MORE THAN IS FREE",
-            _ => "",
+        match (size.fits_disk, machine.free_disk_bytes) {
+            (Some(false), Some(free)) => format!(" — MORE THAN IS FREE ({} at {})", human_bytes(free), probe.display()),
+            _ => String::new(),
         }
     );
-    if let Some((i, n)) = shard {
-        eprintln!("(sizes are for the whole plan; shard {i}/{n} runs about 1/{n} of its cells)");
+    if a.dry_run {
+        let w = size.blocks.iter().map(|b| b.name.len()).max().unwrap_or(0).max(5);
+        eprintln!("{:<w$} {:>6} {:>10}  slowest cell", "block", "cells", "estimate");
+        for b in &size.blocks {
+            eprintln!(
+                "{:<w$} {:>6} {:>10}  {} ({})",
+                b.name,
+                b.cells,
+                crate::plan::human_duration(b.run_seconds),
+                b.slowest_cell,
+                crate::plan::human_duration(b.slowest_cell_seconds)
+            );
+        }
+        eprintln!("(the model in harness/src/plan/size.rs; generating datasets adds {})", crate::plan::human_duration(size.generation_seconds));
     }
     if a.dry_run {
         return Ok(ExitCode::SUCCESS);
@@ -136,3 +157,4 @@ pub fn merge(a: MergeArgs) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+

@@ -9,6 +9,7 @@
 //! seed = 1          # run order and shard shuffle (not the datasets)
 //! repeats = 3       # timed runs per cell
 //! warmup = 1        # untimed runs per cell, done first
+//! warmup_max_seconds = 20  # optional: no warm-up for cells estimated to run longer
 //! mode = "factorial"
 //!
 //! [dataset]         # synthetic-spec fields that are not axes (layout, seed, ...)
@@ -55,8 +56,8 @@ pub use axis::{Codec, Durability, ObsFields, Settings, Subject, OBS_PRESETS, ZST
 pub use cell::{canonical_text, dataset_json, fnv1a64, Cell};
 pub use error::PlanError;
 pub use rng::SplitMix64;
-pub use schedule::{schedule, ScheduledRun};
-pub use size::{MachineBudget, PlanSize};
+pub use schedule::{schedule, schedule_warming, ScheduledRun};
+pub use size::{human_duration, BlockSize, MachineBudget, PlanSize};
 
 use cellucid_datasets::synthetic::{DatasetSpec, GraphSpec};
 
@@ -155,6 +156,11 @@ pub struct Plan {
     pub repeats: u32,
     /// Untimed runs per cell, done before any timed run.
     pub warmup: u32,
+    /// Cells whose estimated run (see [`size`]) is longer than this get no warm-up. A
+    /// warm-up pages in the binary and the input; a run of minutes amortises that, and
+    /// in a sweep of large cells the input is evicted again by the other cells' writes
+    /// before its timed run comes. `None`: every cell is warmed up.
+    pub warmup_max_seconds: Option<f64>,
     pub mode: Mode,
     /// The synthetic spec every cell starts from; axes override its fields.
     pub dataset: DatasetSpec,
@@ -231,7 +237,21 @@ impl Plan {
 
     /// Runs, estimated time and disk for this plan on `machine` (see [`size`]).
     pub fn size(&self, machine: &MachineBudget) -> PlanSize {
-        size::estimate(self, machine)
+        size::estimate(self, &self.cells(), machine)
+    }
+
+    /// Whether each of `cells` gets this plan's warm-up runs (see
+    /// [`Plan::warmup_max_seconds`]).
+    pub fn warms_up(&self, cells: &[Cell], machine: &MachineBudget) -> Vec<bool> {
+        cells
+            .iter()
+            .map(|c| self.warmup > 0 && self.warmup_max_seconds.is_none_or(|max| size::run_seconds(c, machine) <= max))
+            .collect()
+    }
+
+    /// Like [`Plan::size`] for some of this plan's cells (one shard's).
+    pub fn size_of(&self, cells: &[Cell], machine: &MachineBudget) -> PlanSize {
+        size::estimate(self, cells, machine)
     }
 
     /// Shard `i` of `n`: the cells at positions `p` with `p % n == i` of a seeded shuffle

@@ -7,7 +7,7 @@ use super::{Axes, Block, Mode, Plan, PlanError};
 use cellucid_datasets::synthetic::DatasetSpec;
 use toml::{Table, Value};
 
-const TOP_KEYS: &[&str] = &["name", "description", "seed", "repeats", "warmup", "mode", "dataset", "axes", "block", "cell"];
+const TOP_KEYS: &[&str] = &["name", "description", "seed", "repeats", "warmup", "warmup_max_seconds", "mode", "dataset", "axes", "block", "cell"];
 const AXIS_KEYS: &[&str] = &[
     "cells",
     "genes",
@@ -72,6 +72,13 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
     let seed = get_uint(&top, "seed", 0)?;
     let repeats = get_u32(&top, "repeats", 3)?;
     let warmup = get_u32(&top, "warmup", 1)?;
+    let warmup_max_seconds = match top.get("warmup_max_seconds") {
+        None => None,
+        Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)) {
+            Some(s) if s.is_finite() && s > 0.0 => Some(s),
+            _ => return Err(PlanError::invalid("warmup_max_seconds", Some(v.to_string()), "must be a positive number of seconds")),
+        },
+    };
     let mode = match get_str(&top, "mode", Some("factorial"))?.as_str() {
         "factorial" => Mode::Factorial,
         "list" => Mode::List,
@@ -155,7 +162,7 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
         // A plan with only [axes] is one factorial block.
         blocks.push(Block { name: "axes".into(), note: None, optional: false, axes: defaults });
     }
-    Ok(Plan { name, description, seed, repeats, warmup, mode, dataset, blocks })
+    Ok(Plan { name, description, seed, repeats, warmup, warmup_max_seconds, mode, dataset, blocks })
 }
 
 /// The values of one axis: a scalar is a list of one.

@@ -22,6 +22,12 @@ pub struct ScheduledRun {
 /// The run order for `cells`: `warmup + repeats` rounds, each a seeded permutation of
 /// all cells. Same inputs and seed → the same order, on any machine.
 pub fn schedule(cells: &[Cell], warmup: u32, repeats: u32, seed: u64) -> Vec<ScheduledRun> {
+    schedule_warming(cells, &vec![true; cells.len()], warmup, repeats, seed)
+}
+
+/// [`schedule`], with warm-up runs only for the cells whose `warm` entry is true (see
+/// `Plan::warms_up`). The timed rounds are the same permutations either way.
+pub fn schedule_warming(cells: &[Cell], warm: &[bool], warmup: u32, repeats: u32, seed: u64) -> Vec<ScheduledRun> {
     let mut rng = SplitMix64::new(seed);
     let rounds = warmup.saturating_add(repeats);
     let mut out = Vec::with_capacity(cells.len() * rounds as usize);
@@ -30,7 +36,13 @@ pub fn schedule(cells: &[Cell], warmup: u32, repeats: u32, seed: u64) -> Vec<Sch
         // Shuffling the previous round's order with a continuing stream gives every
         // round a different permutation.
         rng.shuffle(&mut order);
-        out.extend(order.iter().map(|&cell_index| ScheduledRun { cell_index, repeat, is_warmup: repeat < warmup }));
+        let is_warmup = repeat < warmup;
+        out.extend(
+            order
+                .iter()
+                .filter(|&&c| !is_warmup || warm.get(c).copied().unwrap_or(true))
+                .map(|&cell_index| ScheduledRun { cell_index, repeat, is_warmup }),
+        );
     }
     out
 }

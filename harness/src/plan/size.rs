@@ -18,7 +18,8 @@
 //! seconds = 0.03 + work / (cores × speed)  +  io
 //! io      = written bytes × target_ns  +  files × per_file
 //!           (written = b, or 0.3 b when compressed; target_ns: tmpfs 0, sshfs 10, other
-//!            0.7; per_file: sshfs 3 × its latency (default 2 ms); durable adds 1 ms per
+//!            0.7; per_file: sshfs 1.5 ms + 8 × its added one-way latency (170 ms a
+//!            file was measured at 20 ms); durable adds 1 ms per
 //!            file off tmpfs; a cold cache adds reading the input at 500 MB/s)
 //! ```
 //!
@@ -27,8 +28,8 @@
 //! Generating each distinct dataset once costs `0.05 + nnz × 160 ns / (cores × speed)`
 //! (+ `cells × k × 1 µs` for a kNN graph), writing its `.h5ad` included.
 //!
-//! Disk: the largest single export, uncompressed, times two (the new generation is
-//! staged beside the previous one, and a reference run may sit beside ours), plus the
+//! Disk: the largest single export, uncompressed, plus 1 GiB for the physical floor's
+//! scratch files (it measures at most 512 MiB of an export, see `measure::floor`), plus the
 //! `.h5ad` of every distinct dataset (kept in the dataset cache).
 
 use super::{Cell, Codec, Durability, Plan, Subject};
@@ -68,7 +69,7 @@ impl MachineBudget {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanSize {
     pub cells: usize,
-    /// `cells × (warmup + repeats)`.
+    /// `cells × repeats` plus the warm-ups of the cells that get them.
     pub runs: usize,
     pub timed_runs: usize,
     /// Distinct datasets to generate.
@@ -81,10 +82,23 @@ pub struct PlanSize {
     pub largest_export_bytes: u64,
     /// All distinct datasets as `.h5ad`.
     pub dataset_bytes: u64,
-    /// `2 × largest_export_bytes + dataset_bytes`.
+    /// `largest_export_bytes + 1 GiB + dataset_bytes`.
     pub disk_bytes: u64,
     /// Whether `disk_bytes` fits the budget's free disk, when that is known.
     pub fits_disk: Option<bool>,
+    /// The same estimate per `[[block]]`, in plan order (generation not included).
+    pub blocks: Vec<BlockSize>,
+}
+
+/// One block's share of a [`PlanSize`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockSize {
+    pub name: String,
+    pub cells: usize,
+    pub run_seconds: f64,
+    /// The block's slowest cell (all its runs) and that cell's label.
+    pub slowest_cell_seconds: f64,
+    pub slowest_cell: String,
 }
 
 impl fmt::Display for PlanSize {
@@ -97,9 +111,9 @@ impl fmt::Display for PlanSize {
             self.runs,
             self.timed_runs,
             self.datasets,
-            duration(self.estimated_seconds),
-            duration(self.run_seconds),
-            duration(self.generation_seconds),
+            human_duration(self.estimated_seconds),
+            human_duration(self.run_seconds),
+            human_duration(self.generation_seconds),
             bytes(self.disk_bytes),
             bytes(self.largest_export_bytes),
             bytes(self.dataset_bytes),
@@ -111,7 +125,8 @@ impl fmt::Display for PlanSize {
     }
 }
 
-fn duration(s: f64) -> String {
+/// `42 s`, `17 min`, `3.2 h`: a duration as the sizing prints it.
+pub fn human_duration(s: f64) -> String {
     if s < 120.0 {
         format!("{s:.0} s")
     } else if s < 7200.0 {
@@ -166,18 +181,21 @@ fn edges(d: &DatasetSpec) -> f64 {
     }
 }
 
-/// Per-file latency of a target name, from `sshfs:20ms` (default 2 ms for plain sshfs).
+/// Per-byte and per-file costs of a target name, and whether it is tmpfs. sshfs over
+/// loopback costs ~1.5 ms a file (3.5 s for 2,011 files measured); an added latency
+/// (`sshfs:20ms`, each way) adds about 8 one-way latencies a file (170 ms measured at
+/// 20 ms: the create, write and close round trips).
 fn target_costs(target: &str) -> (f64, f64, bool) {
     if target == "tmpfs" {
         return (0.0, 0.0, true);
     }
     if let Some(rest) = target.strip_prefix("sshfs") {
-        let latency = rest
+        let added = rest
             .strip_prefix(':')
             .and_then(|l| l.strip_suffix("ms"))
             .and_then(|l| l.parse::<f64>().ok())
-            .map_or(2e-3, |ms| ms / 1e3);
-        return (10e-9, 3.0 * latency, false);
+            .map_or(0.0, |ms| ms / 1e3);
+        return (10e-9, 1.5e-3 + 8.0 * added, false);
     }
     (0.7e-9, 0.0, false)
 }
@@ -242,32 +260,53 @@ fn generation_seconds(d: &DatasetSpec, m: &MachineBudget) -> f64 {
     0.05 + (nnz(d) * 160e-9 + graph) / (cores * speed)
 }
 
-pub(super) fn estimate(plan: &Plan, m: &MachineBudget) -> PlanSize {
-    let cells = plan.cells();
-    let per_cell = (plan.warmup + plan.repeats) as usize;
-    let run_seconds: f64 = cells.iter().map(|c| run_seconds(c, m) * per_cell as f64).sum();
+/// Size of `cells` (all of a plan, or one shard's) run with `plan`'s warmup and repeats.
+pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSize {
+    let warm = plan.warms_up(cells, m);
+    let runs_of = |i: usize| (plan.repeats + if warm[i] { plan.warmup } else { 0 }) as usize;
+    let total_runs: usize = (0..cells.len()).map(runs_of).sum();
+    let total_run_seconds: f64 = cells.iter().enumerate().map(|(i, c)| run_seconds(c, m) * runs_of(i) as f64).sum();
+    let mut blocks: Vec<BlockSize> = Vec::new();
+    for (ci, c) in cells.iter().enumerate() {
+        let s = run_seconds(c, m) * runs_of(ci) as f64;
+        let i = match blocks.iter().position(|b| b.name == c.block) {
+            Some(i) => i,
+            None => {
+                blocks.push(BlockSize { name: c.block.clone(), cells: 0, run_seconds: 0.0, slowest_cell_seconds: 0.0, slowest_cell: String::new() });
+                blocks.len() - 1
+            }
+        };
+        let b = &mut blocks[i];
+        b.cells += 1;
+        b.run_seconds += s;
+        if s > b.slowest_cell_seconds {
+            b.slowest_cell_seconds = s;
+            b.slowest_cell = c.label();
+        }
+    }
     let mut seen = HashSet::new();
     let mut generation = 0.0;
     let mut data = 0.0;
-    for c in &cells {
+    for c in cells {
         if seen.insert(c.dataset_id()) {
             generation += generation_seconds(&c.dataset, m);
             data += dataset_bytes(&c.dataset);
         }
     }
     let largest = cells.iter().map(export_bytes).fold(0.0, f64::max);
-    let disk = (2.0 * largest + data) as u64;
+    let disk = (largest + 2.0 * 512.0 * 1048576.0 + data) as u64;
     PlanSize {
         cells: cells.len(),
-        runs: cells.len() * per_cell,
+        runs: total_runs,
         timed_runs: cells.len() * plan.repeats as usize,
         datasets: seen.len(),
-        run_seconds,
+        run_seconds: total_run_seconds,
         generation_seconds: generation,
-        estimated_seconds: run_seconds + generation,
+        estimated_seconds: total_run_seconds + generation,
         largest_export_bytes: largest as u64,
         dataset_bytes: data as u64,
         disk_bytes: disk,
         fits_disk: m.free_disk_bytes.map(|free| disk <= free),
+        blocks,
     }
 }

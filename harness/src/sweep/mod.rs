@@ -16,7 +16,7 @@ pub mod summary;
 use crate::benchmark::executor::Executor;
 use crate::measure::floor::{self, Floor, FloorCodec};
 use crate::measure::tree::tree_stats;
-use crate::plan::{schedule, Cell, Codec, Plan, Subject};
+use crate::plan::{schedule_warming, Cell, Codec, MachineBudget, Plan, Subject};
 use crate::store::{Header, Sample, Store};
 use crate::target::{self, Target, TargetError, TargetSpec};
 use anyhow::{bail, Context, Result};
@@ -66,6 +66,9 @@ fn floor_codec(cell: &Cell) -> FloorCodec {
         Codec::Zstd(l) => FloorCodec::Zstd(l),
     }
 }
+
+/// Exports up to this size are hashed on every run; larger ones once per cell.
+const HASH_EVERY_RUN_BYTES: u64 = 1 << 30;
 
 /// Run the sweep; samples already in a resumed store are not run again.
 pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
@@ -133,7 +136,8 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
         params.insert(c.id(), subject::write_params(c, &params_dir)?);
     }
 
-    let runs = schedule(&cells, cfg.plan.warmup, cfg.plan.repeats, cfg.plan.seed);
+    let warm = cfg.plan.warms_up(&cells, &MachineBudget::detect());
+    let runs = schedule_warming(&cells, &warm, cfg.plan.warmup, cfg.plan.repeats, cfg.plan.seed);
     let todo: Vec<_> = runs.iter().filter(|r| r.is_warmup || !store.is_finished(&cells[r.cell_index].id(), r.repeat)).collect();
     let bar = ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::hidden());
     if cfg.progress && std::io::stderr().is_terminal() {
@@ -142,8 +146,13 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} runs, ETA {eta} | {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // Without a terminal (nohup, a batch job) the bar is hidden: one line per run instead,
+    // so a log shows where a long sweep is.
+    let log_lines = cfg.progress && !std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
     let executor = Executor::current().context("cannot locate this executable")?;
     let mut floors: HashMap<String, Floor> = HashMap::new();
+    let mut hashed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut samples = Vec::new();
     let mut failed = 0;
     for (n, run) in todo.iter().enumerate() {
@@ -179,12 +188,17 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
             ..Default::default()
         };
         if child.success() {
-            let stats = tree_stats(&out, true).with_context(|| format!("cannot measure {}", out.display()))?;
+            // Hashing reads the whole export again (a minute for 40 GB): large exports are
+            // hashed on their cell's first run in this sweep only.
+            let mut stats = tree_stats(&out, false).with_context(|| format!("cannot measure {}", out.display()))?;
+            if stats.bytes_apparent <= HASH_EVERY_RUN_BYTES || hashed.insert(id.clone()) {
+                stats = tree_stats(&out, true).with_context(|| format!("cannot hash {}", out.display()))?;
+            }
             sample.bytes_apparent = stats.bytes_apparent;
             sample.bytes_allocated = stats.bytes_allocated;
             sample.files = stats.files;
             sample.dirs = stats.dirs;
-            sample.output_hash = Some(stats.hash);
+            sample.output_hash = (!stats.hash.is_empty()).then_some(stats.hash);
             if cell.subject == Subject::Ours {
                 sample.phases = serde_json::from_str::<serde_json::Value>(&child.stdout).ok().map(|r| r["phases"].clone());
             }
@@ -207,6 +221,20 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
             bar.println(format!("run failed: {}: {}", cell.label(), child.error_line()));
         }
         let _ = std::fs::remove_dir_all(&out);
+        if log_lines {
+            let done = n + 1;
+            let eta = started.elapsed().as_secs_f64() / done as f64 * (todo.len() - done) as f64;
+            eprintln!(
+                "[{done}/{}] {}{}: {} in {:.2} s (elapsed {}, ETA {})",
+                todo.len(),
+                cell.label(),
+                if run.is_warmup { " (warm-up)" } else { "" },
+                if sample.ok { "ok" } else { "FAILED" },
+                sample.wall_s,
+                crate::plan::human_duration(started.elapsed().as_secs_f64()),
+                crate::plan::human_duration(eta)
+            );
+        }
         if !run.is_warmup {
             store.append(&sample).map_err(|e| anyhow::anyhow!("{e}"))?;
             samples.push(sample);
