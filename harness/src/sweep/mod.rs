@@ -164,6 +164,12 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
         if out.exists() {
             std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
         }
+        // Start every run with no dirty pages (untimed), so that the write-back of earlier
+        // runs, datasets and floors cannot land in this one (the guide plan interleaves
+        // 40 GB exports with 1 MB ones). A buffered export still pays for its own
+        // write-back, as a user's would.
+        // SAFETY: sync has no preconditions.
+        unsafe { libc::sync() };
         if cell.cold_cache {
             target.drop_caches().map_err(|e| anyhow::anyhow!("{e}"))?;
         }
