@@ -81,8 +81,8 @@ pub struct Header {
 }
 
 impl Header {
-    /// A header for a new file: this machine, now, the source tree's git commit and the
-    /// installed rustc when they can be found.
+    /// A header for a new file: this machine, now, the git commit this binary was built
+    /// from and the installed rustc when they can be found.
     pub fn new(plan: &str, shard: Option<(usize, usize)>) -> Header {
         Header {
             format: FORMAT.into(),
@@ -90,7 +90,9 @@ impl Header {
             plan: plan.into(),
             started: cellucid_core::text::utc_now(),
             machine: Machine::detect(),
-            git_commit: command_line("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "HEAD"]),
+            // The commit the binary was built from (`-dirty`: with uncommitted changes),
+            // embedded by build.rs; the tree's HEAD at run time may be another one.
+            git_commit: option_env!("CELLUCID_BENCH_GIT").map(str::to_string),
             rustc: command_line("rustc", &["--version"]),
             shard,
             machines: Vec::new(),
