@@ -67,15 +67,17 @@ pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
             Cell::text(&s.target),
             Cell::num(s.density()),
         ];
+        // Times need MIN_RUNS runs; bytes and files are deterministic for a cell (the
+        // sweep checks the output hash), so one run gives them.
         if c.enough() {
             let w = c.wall();
             row.push(Cell::with_interval(stats::median(&w).unwrap_or(f64::NAN), stats::median_interval(&w)));
-            row.push(Cell::num(c.median(|r| r.bytes_apparent as f64) / 1e6));
-            row.push(Cell::int(c.median(|r| r.files as f64) as u64));
-            row.push(Cell::num(c.median(bytes_per_value)));
         } else {
-            row.extend((0..4).map(|_| Cell::too_few(c.n())));
+            row.push(Cell::too_few(c.n()));
         }
+        row.push(Cell::num(c.median(|r| r.bytes_apparent as f64) / 1e6));
+        row.push(Cell::int(c.median(|r| r.files as f64) as u64));
+        row.push(Cell::num(c.median(bytes_per_value)));
         rows.push(row);
     }
     let t2 = Table {
