@@ -212,7 +212,7 @@ impl Model {
                 .iter()
                 .zip(&yt)
                 .filter(|(_, &y)| y > 0.0)
-                .map(|(r, &y)| ((t[0] * r[0] + t[1] * r[1] + t[2] * r[2] + t[3] * r[3]) / y - 1.0).abs())
+                .map(|(r, &y)| (r.iter().zip(&t).map(|(x, c)| x * c).sum::<f64>() / y - 1.0).abs())
                 .fold(0.0, f64::max);
             settings.push(SettingModel {
                 setting: key.label(),

@@ -98,8 +98,6 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
             );
         }
         eprintln!("(the model in harness/src/plan/size.rs; generating datasets adds {})", crate::plan::human_duration(size.generation_seconds));
-    }
-    if a.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
     if size.fits_disk == Some(false) {
@@ -157,4 +155,3 @@ pub fn merge(a: MergeArgs) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
-

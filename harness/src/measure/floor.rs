@@ -63,7 +63,7 @@ fn payloads_of_files(dir: &Path, files: &[String]) -> io::Result<(Vec<Vec<u8>>, 
     let mut payloads = Vec::new();
     let mut sizes = Vec::new();
     for f in files {
-        let bytes = fs::read(dir.join(&f))?;
+        let bytes = fs::read(dir.join(f))?;
         sizes.push(bytes.len() as u64);
         if f.ends_with(".json") {
             continue;

@@ -32,6 +32,12 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
 
 /// Walk `root` and compute its statistics (and, if `hash`, its content hash).
 pub fn tree_stats(root: &Path, hash: bool) -> io::Result<TreeStats> {
+    tree_stats_hashing_if(root, |_| hash)
+}
+
+/// [`tree_stats`], hashing the contents only when `hash` says so of the walked
+/// statistics (e.g. only below a size: hashing reads the whole tree again).
+pub fn tree_stats_hashing_if(root: &Path, hash: impl FnOnce(&TreeStats) -> bool) -> io::Result<TreeStats> {
     let mut entries = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     let mut stats = TreeStats::default();
@@ -50,7 +56,7 @@ pub fn tree_stats(root: &Path, hash: bool) -> io::Result<TreeStats> {
             }
         }
     }
-    if hash {
+    if hash(&stats) {
         entries.sort();
         let mut h = FNV_OFFSET;
         for p in &entries {

@@ -265,10 +265,10 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
     let warm = plan.warms_up(cells, m);
     let runs_of = |i: usize| (plan.repeats + if warm[i] { plan.warmup } else { 0 }) as usize;
     let total_runs: usize = (0..cells.len()).map(runs_of).sum();
-    let total_run_seconds: f64 = cells.iter().enumerate().map(|(i, c)| run_seconds(c, m) * runs_of(i) as f64).sum();
+    let cell_seconds: Vec<f64> = cells.iter().enumerate().map(|(i, c)| run_seconds(c, m) * runs_of(i) as f64).collect();
+    let total_run_seconds: f64 = cell_seconds.iter().sum();
     let mut blocks: Vec<BlockSize> = Vec::new();
-    for (ci, c) in cells.iter().enumerate() {
-        let s = run_seconds(c, m) * runs_of(ci) as f64;
+    for (c, &s) in cells.iter().zip(&cell_seconds) {
         let i = match blocks.iter().position(|b| b.name == c.block) {
             Some(i) => i,
             None => {
@@ -294,7 +294,7 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
         }
     }
     let largest = cells.iter().map(export_bytes).fold(0.0, f64::max);
-    let disk = (largest + 2.0 * 512.0 * 1048576.0 + data) as u64;
+    let disk = (largest + 2.0 * crate::measure::floor::SAMPLE_BYTES as f64 + data) as u64;
     PlanSize {
         cells: cells.len(),
         runs: total_runs,

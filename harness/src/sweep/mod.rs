@@ -15,14 +15,14 @@ pub mod summary;
 
 use crate::benchmark::executor::Executor;
 use crate::measure::floor::{self, Floor, FloorCodec};
-use crate::measure::tree::tree_stats;
+use crate::measure::tree::tree_stats_hashing_if;
 use crate::plan::{schedule_warming, Cell, Codec, MachineBudget, Plan, Subject};
 use crate::store::{Header, Sample, Store};
 use crate::target::{self, Target, TargetError, TargetSpec};
 use anyhow::{bail, Context, Result};
 use dataset_cache::DatasetCache;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use subject::Peer;
@@ -152,7 +152,7 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let executor = Executor::current().context("cannot locate this executable")?;
     let mut floors: HashMap<String, Floor> = HashMap::new();
-    let mut hashed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut hashed: HashSet<String> = HashSet::new();
     let mut samples = Vec::new();
     let mut failed = 0;
     for (n, run) in todo.iter().enumerate() {
@@ -196,10 +196,8 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
         if child.success() {
             // Hashing reads the whole export again (a minute for 40 GB): large exports are
             // hashed on their cell's first run in this sweep only.
-            let mut stats = tree_stats(&out, false).with_context(|| format!("cannot measure {}", out.display()))?;
-            if stats.bytes_apparent <= HASH_EVERY_RUN_BYTES || hashed.insert(id.clone()) {
-                stats = tree_stats(&out, true).with_context(|| format!("cannot hash {}", out.display()))?;
-            }
+            let stats = tree_stats_hashing_if(&out, |s| s.bytes_apparent <= HASH_EVERY_RUN_BYTES || hashed.insert(id.clone()))
+                .with_context(|| format!("cannot measure {}", out.display()))?;
             sample.bytes_apparent = stats.bytes_apparent;
             sample.bytes_allocated = stats.bytes_allocated;
             sample.files = stats.files;
