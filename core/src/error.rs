@@ -33,13 +33,13 @@ pub enum ExportError {
     /// The input or an option was refused, before anything was published.
     #[error("{message}")]
     Refused { class: ErrorClass, field: String, message: String },
-    /// A filesystem operation failed.
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A filesystem operation failed. The message ends with the OS error, which is
+    /// therefore deliberately *not* also exposed as [`std::error::Error::source`]: an
+    /// error-chain printer (anyhow's `{:#}`) would print it twice
+    /// (`… (os error 28): No space left on device (os error 28)`). Use
+    /// [`ExportError::io_error`] to inspect it.
+    #[error("{context}: {error}")]
+    Io { context: String, error: std::io::Error },
     /// A self-check failed: a bug, never the user's input.
     #[error("internal error: {0}")]
     Internal(String),
@@ -74,7 +74,15 @@ impl ExportError {
 
     /// An I/O error with the operation and path it concerns.
     pub fn io(what: &str, path: &Path, source: std::io::Error) -> Self {
-        ExportError::Io { context: format!("{what} {}", path.display()), source }
+        ExportError::Io { context: format!("{what} {}", path.display()), error: source }
+    }
+
+    /// The OS error behind an [`ExportError::Io`].
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            ExportError::Io { error, .. } => Some(error),
+            _ => None,
+        }
     }
 
     /// The argument or field a refusal names (`None` for I/O and internal errors).
@@ -102,5 +110,32 @@ pub(crate) trait IoContext<T> {
 impl<T> IoContext<T> for std::io::Result<T> {
     fn ctx(self, what: &str, path: &Path) -> Result<T> {
         self.map_err(|e| ExportError::io(what, path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an error-chain printer (anyhow's `{:#}`, the CLI's one line) shows.
+    fn chain(error: &dyn std::error::Error) -> String {
+        let mut text = error.to_string();
+        let mut next = error.source();
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+
+    #[test]
+    fn an_io_error_names_the_os_error_once() {
+        let enospc = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let error = ExportError::io("write", Path::new("/exports/x/var/0.values.u8"), enospc);
+        let line = chain(&error);
+        assert_eq!(line.matches("os error 28").count(), 1, "{line}");
+        assert!(line.starts_with("write /exports/x/var/0.values.u8: No space left on device"), "{line}");
+        assert_eq!(error.io_error().and_then(|e| e.raw_os_error()), Some(libc::ENOSPC));
     }
 }

@@ -74,11 +74,23 @@ pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
 
 /// Remove one transaction-owned directory tree (if present), then fsync its parent.
 /// `remove_dir_all` never follows symbolic links, so nothing outside the tree is touched.
+///
+/// The signal rollback removes a stage while the export's writer threads may still be
+/// creating files in it; a file created after a directory was listed makes its removal
+/// fail with `ENOTEMPTY`. Writers never create directories with `create_dir_all`, so
+/// once the stage itself is gone nothing can reappear: a few more passes settle it.
 pub(crate) fn remove_tree(path: &Path) -> Result<()> {
-    if !dir_or_absent(path, "Export transaction directory")? {
-        return Ok(());
+    const PASSES: usize = 64;
+    for pass in 1.. {
+        if !dir_or_absent(path, "Export transaction directory")? {
+            return Ok(());
+        }
+        match fs::remove_dir_all(path) {
+            Ok(()) => break,
+            Err(e) if pass < PASSES && e.raw_os_error() == Some(libc::ENOTEMPTY) => continue,
+            Err(e) => return Err(ExportError::io("remove directory tree", path, e)),
+        }
     }
-    fs::remove_dir_all(path).ctx("remove directory tree", path)?;
     fsync_dir(parent_of(path))
 }
 

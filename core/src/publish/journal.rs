@@ -86,6 +86,8 @@ pub(crate) fn write(
     file.write_all(&serialize(entry)).ctx("write", temp)?;
     file.sync_all().ctx("fsync", temp)?;
     drop(file);
+    #[cfg(test)]
+    super::crash_point("after-journal-temp");
     durable::rename(temp, journal)
 }
 

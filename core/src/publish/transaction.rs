@@ -3,31 +3,87 @@
 //!
 //! The protocol, all in `parent` (the directory holding `out_dir`), under the lock:
 //!
-//! 1. begin: recover, check `out_dir`, write the journal (id, had_target), create the
-//!    stage `.<name>.cellucid-stage-<id>/`.
-//! 2. commit: [target → backup `.<name>.cellucid-backup-<id>/`], stage → target,
-//!    remove the backup, remove the journal. Each step is followed by a directory fsync.
+//! 1. begin: take the lock, recover, check `out_dir` and that this user may replace
+//!    it, write the journal (id, had_target), create the stage `.<name>.cellucid-stage-<id>/`.
+//! 2. commit, when `out_dir` existed: exchange stage and `out_dir` in one
+//!    `renameat2(RENAME_EXCHANGE)`, after which the stage name holds the previous
+//!    generation, and delete that tree. Where the filesystem cannot exchange, the
+//!    reference's two renames instead: `out_dir` → backup `.<name>.cellucid-backup-<id>/`,
+//!    stage → `out_dir`, delete the backup. When `out_dir` did not exist: stage →
+//!    `out_dir`. Then remove the journal. Each step is followed by a directory fsync.
 //!
-//! The journal exists from before the stage is created until after the backup is gone,
-//! so every intermediate state a crash can leave is named by a journal, and the journal
-//! plus which of target/stage/backup exist decides what to do without guessing (see
-//! [`recover`]).
+//! The journal exists from before the stage is created until after the previous
+//! generation is gone, so every intermediate state a crash can leave is named by a
+//! journal, and the journal plus which of target/stage/backup exist decides what to do
+//! without guessing (see [`recover`]). The exchange needs no new state: before it,
+//! (target, stage) are (old, new); after it, (new, old); the reference's rule for that
+//! state, "remove the stage", therefore keeps the old generation before the exchange and
+//! the new one after it, and cellucid 0.9.2 recovers our crashes as we recover its own.
+//!
+//! Once the new generation is in place, failing to delete the previous one (or, in
+//! recovery, the copy that lost) is a warning on stderr, not an error: the journal is
+//! removed anyway, because the target is a complete generation and nothing is
+//! ambiguous, and a journal that recovery can never settle would fail every later
+//! export. The tree stays under its reserved name for a person to delete.
 //!
 //! Stage or backup directories **without** a journal are never touched. The protocol
-//! cannot produce them (each is removed while the journal still exists), so they were
-//! made or left by someone else, e.g. a journal deleted by hand after a crash between
-//! the two renames, in which case the backup is the only copy of the previous
-//! generation. Deleting them could destroy data; ignoring them is harmless, because a
-//! new transaction picks a fresh random id whose stage and backup names are free.
+//! produces them only in that warning case, or they were made or left by someone else,
+//! e.g. a journal deleted by hand after a crash between the two renames, in which case
+//! the backup is the only copy of the previous generation. Deleting them could destroy
+//! data; ignoring them is harmless, because a new transaction picks a fresh random id
+//! whose stage and backup names are free.
+//!
+//! Every protocol step runs under one process-wide mutex, which also lists the open
+//! transactions: the signal rollback (`signals`) takes it, so it runs between steps and
+//! never interleaves with one, and rolls back exactly the transactions still open.
 
 use super::durable::{self, dir_or_absent, runtime};
+use super::exchange::{exchange, Exchange};
 use super::journal::{self, JournalEntry};
-use super::lock::ExportLock;
+use super::lock::{ExportLock, LockRecord};
 use super::out_dir::resolve_out_dir;
+use super::permissions;
 use crate::error::{ErrorClass, ExportError, IoContext, Result};
 use crate::options::Durability;
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// The open transactions of this process, guarded by the mutex every protocol step holds.
+struct Registry {
+    next_serial: u64,
+    open: BTreeMap<u64, OpenRecord>,
+}
+
+/// What the signal rollback needs to know about one open transaction.
+struct OpenRecord {
+    target: PathBuf,
+    lock: LockRecord,
+}
+
+static PROTOCOL: Mutex<Registry> = Mutex::new(Registry { next_serial: 0, open: BTreeMap::new() });
+
+fn protocol() -> MutexGuard<'static, Registry> {
+    // Every update of the registry is a single insert or remove, so a panic while the
+    // guard was held cannot have left it half-updated.
+    PROTOCOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Roll back every open transaction of this process (as their `Drop` would), remove the
+/// lock files they created, and keep the protocol mutex locked for good, so that no
+/// other thread takes another step. Only for a process about to die (the signal
+/// rollback); waits for a step in progress to finish.
+pub(crate) fn roll_back_all_before_exit() {
+    let registry = protocol();
+    for record in registry.open.values() {
+        if let Err(error) = recover(&record.target) {
+            eprintln!("warning: could not roll back the export to {}: {error}", record.target.display());
+        }
+        record.lock.remove_if_created();
+    }
+    std::mem::forget(registry);
+}
 
 /// Every reserved sibling path of one target.
 struct ReservedPaths {
@@ -70,23 +126,27 @@ fn backup_path(target: &Path, id: &str) -> Result<PathBuf> {
 ///
 /// Holds the writer lock for its whole life. Dropping it without [`commit`](Self::commit)
 /// rolls back: the stage is removed, a renamed-away previous generation is restored,
-/// the journal is deleted. The lock file always stays.
+/// the journal is deleted, and the lock file too if this transaction created it. A
+/// published generation keeps the lock file.
 pub struct Transaction {
     target: PathBuf,
     paths: ReservedPaths,
     entry: JournalEntry,
     stage: PathBuf,
     backup: PathBuf,
+    /// This transaction's key in the registry of open transactions.
+    serial: u64,
     /// False once the transaction has been committed or already recovered.
     open: bool,
     /// Declared last so it is released after `Drop::drop` has rolled back.
-    _lock: ExportLock,
+    lock: ExportLock,
 }
 
 impl Transaction {
     /// Steps B and C of FORMAT.md §2: re-check `out_dir` with [`resolve_out_dir`],
     /// `mkdir -p` its parent, take the lock, recover an interrupted transaction, refuse
-    /// a symlinked, non-directory, or (without `force`) non-empty `out_dir`, then write
+    /// a symlinked, non-directory, or (without `force`) non-empty `out_dir`, refuse if
+    /// this user could not move the previous generation away and delete it, then write
     /// the journal and create the stage.
     pub fn begin(out_dir: &Path, force: bool) -> Result<Transaction> {
         let target = resolve_out_dir(out_dir)?;
@@ -97,13 +157,25 @@ impl Transaction {
             })?
             .to_path_buf();
         std::fs::create_dir_all(&parent).ctx("create directory", &parent)?;
+        let mut registry = protocol();
+        // From here on, an error drops `lock`, which removes the lock file if this
+        // process created it.
         let lock = ExportLock::acquire(&target)?;
+        #[cfg(test)]
+        super::crash_point("after-lock");
         recover(&target)?;
         check_target(&target, force)?;
+        permissions::check_parent(&parent, &target)?;
+        let had_target = dir_or_absent(&target, "Export target")?;
+        if had_target {
+            permissions::check_replaceable(&parent, &target)?;
+        }
 
         let paths = ReservedPaths::of(&target)?;
         let (id, stage, backup) = fresh_id(&target)?;
-        let had_target = dir_or_absent(&target, "Export target")?;
+        let serial = registry.next_serial;
+        registry.next_serial += 1;
+        registry.open.insert(serial, OpenRecord { target: target.clone(), lock: lock.record() });
         let transaction = Transaction {
             target,
             paths,
@@ -113,21 +185,27 @@ impl Transaction {
             },
             stage,
             backup,
+            serial,
             open: true,
-            _lock: lock,
+            lock,
         };
-        // From here on, an error drops `transaction`, whose rollback removes whatever
-        // of journal, temporary and stage was already created.
-        journal::write(
-            &transaction.paths.journal,
-            &transaction.paths.journal_temp,
-            &transaction.entry,
-            &transaction.target,
-        )?;
-        std::fs::create_dir(&transaction.stage)
-            .ctx("create staging directory", &transaction.stage)?;
-        durable::fsync_dir(&parent)?;
-        Ok(transaction)
+        let started = transaction.start(&parent);
+        // On error, `transaction` is dropped below, whose rollback (which takes the
+        // mutex again) removes whatever of journal, temporary and stage was created.
+        drop(registry);
+        started.map(|()| transaction)
+    }
+
+    /// Write the journal and create the stage.
+    fn start(&self, parent: &Path) -> Result<()> {
+        journal::write(&self.paths.journal, &self.paths.journal_temp, &self.entry, &self.target)?;
+        #[cfg(test)]
+        super::crash_point("after-journal");
+        std::fs::create_dir(&self.stage).ctx("create staging directory", &self.stage)?;
+        durable::fsync_dir(parent)?;
+        #[cfg(test)]
+        super::crash_point("after-stage-created");
+        Ok(())
     }
 
     /// The directory the generation is built in; it becomes `out_dir` on commit.
@@ -135,19 +213,23 @@ impl Transaction {
         &self.stage
     }
 
-    /// Step E: publish the staged generation. If `out_dir` existed it is renamed to the
-    /// backup, the stage is renamed to `out_dir`, the backup tree and the journal are
-    /// removed; the parent is fsynced after each step. With [`Durability::Durable`]
-    /// every file and directory of the stage is fsynced before the first rename.
+    /// Step E: publish the staged generation (see the module doc), then remove the
+    /// journal. With [`Durability::Durable`] every file and directory of the stage is
+    /// fsynced before it is published.
     ///
     /// On failure the transaction is recovered at once (the previous generation is back
     /// in place, or the new one is, if it was already published) and the error returned.
+    /// A previous generation that cannot be deleted after publication is a warning on
+    /// stderr, not a failure.
     pub fn commit(mut self, durability: Durability) -> Result<()> {
-        let outcome = self.publish(durability);
+        let mut registry = protocol();
+        let mut published = false;
+        let outcome = self.publish(durability, &mut published);
         // Either way, the journal decides what is on disk now: recovery settles a
         // failed publish, and is a no-op after a successful one.
         self.open = false;
-        match outcome {
+        registry.open.remove(&self.serial);
+        let result = match outcome {
             Ok(()) => Ok(()),
             Err(error) => match recover(&self.target) {
                 Ok(()) => Err(error),
@@ -156,10 +238,15 @@ impl Transaction {
                     self.target.display()
                 ))),
             },
+        };
+        if published {
+            self.lock.keep();
         }
+        drop(registry);
+        result
     }
 
-    fn publish(&self, durability: Durability) -> Result<()> {
+    fn publish(&self, durability: Durability, published: &mut bool) -> Result<()> {
         if durability == Durability::Durable {
             durable::fsync_tree(&self.stage)?;
         }
@@ -176,56 +263,92 @@ impl Transaction {
                 self.stage.display()
             )));
         }
-        if self.entry.had_target {
-            if !dir_or_absent(&self.target, "Export target")? {
+        let previous = if self.entry.had_target {
+            Some(self.replace_target(published)?)
+        } else {
+            if durable::exists(&self.target)? {
                 return Err(runtime(format!(
-                    "Prior export generation is missing: {}",
+                    "Initial export target appeared during publication: {}",
                     self.target.display()
                 )));
             }
-            if durable::exists(&self.backup)? {
-                return Err(runtime(format!(
-                    "Export backup path is already occupied: {}",
-                    self.backup.display()
-                )));
-            }
-            durable::rename(&self.target, &self.backup)?;
-        } else if durable::exists(&self.target)? {
+            durable::rename(&self.stage, &self.target)?;
+            *published = true;
+            #[cfg(test)]
+            super::crash_point("after-publish");
+            None
+        };
+        if let Some(previous) = previous {
+            #[cfg(test)]
+            super::crash_point_in_removal("mid-old-removal", &previous);
+            remove_losing_copy(&previous, &self.target);
+            #[cfg(test)]
+            super::crash_point("after-old-removal");
+        }
+        journal::require_active(&self.paths.journal, &self.entry)?;
+        durable::remove_control_file(&self.paths.journal)?;
+        #[cfg(test)]
+        super::crash_point("after-journal-removal");
+        Ok(())
+    }
+
+    /// Put the stage in place of the existing target; returns where the previous
+    /// generation now is (the stage name after an exchange, else the backup name).
+    fn replace_target(&self, published: &mut bool) -> Result<PathBuf> {
+        if !dir_or_absent(&self.target, "Export target")? {
             return Err(runtime(format!(
-                "Initial export target appeared during publication: {}",
+                "Prior export generation is missing: {}",
                 self.target.display()
             )));
         }
-        #[cfg(test)]
-        crash_point("after-backup");
-        durable::rename(&self.stage, &self.target)?;
-        #[cfg(test)]
-        crash_point("after-publish");
-        if self.entry.had_target {
-            durable::remove_tree(&self.backup)?;
+        if durable::exists(&self.backup)? {
+            return Err(runtime(format!(
+                "Export backup path is already occupied: {}",
+                self.backup.display()
+            )));
         }
-        journal::require_active(&self.paths.journal, &self.entry)?;
-        durable::remove_control_file(&self.paths.journal)
+        if exchange(&self.stage, &self.target)? == Exchange::Swapped {
+            *published = true;
+            #[cfg(test)]
+            super::crash_point("after-exchange");
+            return Ok(self.stage.clone());
+        }
+        durable::rename(&self.target, &self.backup)?;
+        #[cfg(test)]
+        super::crash_point("after-backup");
+        durable::rename(&self.stage, &self.target)?;
+        *published = true;
+        #[cfg(test)]
+        super::crash_point("after-publish");
+        Ok(self.backup.clone())
+    }
+}
+
+/// Delete the copy of a generation that is no longer published (the previous one after
+/// a commit, whichever lost in recovery). The target is complete either way, so a
+/// failure is a warning and the tree is left for a person to delete (module doc).
+fn remove_losing_copy(tree: &Path, target: &Path) {
+    if let Err(error) = durable::remove_tree(tree) {
+        eprintln!(
+            "warning: {} holds a complete generation, but the other copy could not be deleted ({error}); \
+             it is left at {} for you to delete",
+            target.display(),
+            tree.display()
+        );
     }
 }
 
 impl Drop for Transaction {
     fn drop(&mut self) {
+        let mut registry = protocol();
         if self.open {
             // Rollback is best effort here: Drop cannot report an error, and whatever
             // it cannot settle stays journaled, so the next `begin` settles it or
             // refuses with the reason.
             let _ = recover(&self.target);
+            self.open = false;
         }
-    }
-}
-
-/// Test-only fault injection: abort the process at a named point of `commit` when
-/// `CELLUCID_PUBLISH_CRASH_AT` names it, to test recovery from a real crash.
-#[cfg(test)]
-fn crash_point(name: &str) {
-    if std::env::var("CELLUCID_PUBLISH_CRASH_AT").as_deref() == Ok(name) {
-        std::process::abort();
+        registry.open.remove(&self.serial);
     }
 }
 
@@ -290,7 +413,7 @@ fn fresh_id(target: &Path) -> Result<(String, PathBuf, PathBuf)> {
 /// | had_target | state | meaning | action |
 /// |---|---|---|---|
 /// | true  | (T, -, -) | crashed before commit, or after cleanup | nothing |
-/// | true  | (T, S, -) | crashed before commit | remove stage |
+/// | true  | (T, S, -) | crashed before commit, or after the exchange | remove stage |
 /// | true  | (-, S, B) | crashed between the renames | restore backup, remove stage |
 /// | true  | (T, -, B) | crashed after publishing | remove backup (keep the new generation) |
 /// | false | (-, -, -) | crashed before the stage existed | nothing |
@@ -323,12 +446,15 @@ pub(crate) fn recover(target: &Path) -> Result<()> {
     };
     match (entry.had_target, state) {
         (true, (true, false, false)) | (false, (false, false, false)) | (false, (true, false, false)) => {}
-        (true, (true, true, false)) | (false, (false, true, false)) => durable::remove_tree(&stage)?,
+        // The target is complete and the stage is the other copy: the unfinished new
+        // generation, or the previous one after an exchange.
+        (true, (true, true, false)) => remove_losing_copy(&stage, target),
+        (false, (false, true, false)) => durable::remove_tree(&stage)?,
         (true, (false, true, true)) => {
             durable::rename(&backup, target)?;
             durable::remove_tree(&stage)?;
         }
-        (true, (true, false, true)) => durable::remove_tree(&backup)?,
+        (true, (true, false, true)) => remove_losing_copy(&backup, target),
         (true, state) => {
             return Err(runtime(format!(
                 "Export transaction cannot be recovered without guessing whether to commit or roll back: \
