@@ -669,3 +669,65 @@ fn stale_stage_and_backup_without_a_journal_are_left_alone() {
     );
     assert_eq!(names(&target), set(&["z"]));
 }
+
+/// `chattr` on `path`; false if the filesystem or the user cannot (not root, tmpfs…).
+fn chattr(flag: &str, path: &Path) -> bool {
+    Command::new("chattr")
+        .arg(flag)
+        .arg(path)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Once the new generation is in place, a previous generation that cannot be deleted
+/// (here an immutable file in it, which no permission check sees) is a warning: the
+/// export succeeds, no journal is left, and the next export works.
+#[test]
+fn an_undeletable_previous_generation_is_a_warning_not_a_failure() {
+    let (_tmp, parent, target) = fresh();
+    previous_generation(&target);
+    let pinned = target.join("obs/0.values.f32");
+    if !chattr("+i", &pinned) {
+        eprintln!("skipped: chattr +i needs root and a filesystem with the immutable flag");
+        return;
+    }
+    let tx = Transaction::begin(&target, true).unwrap();
+    put(&tx.stage_dir().join("new.txt"), b"new");
+    let result = tx.commit(Durability::Buffered);
+    let leftovers: Vec<String> = names(&parent)
+        .into_iter()
+        .filter(|n| n != "export" && n != LOCK)
+        .collect();
+    // Unpin first, so that the temporary directory can be deleted whatever happens next.
+    for leftover in &leftovers {
+        chattr("-i", &parent.join(leftover).join("obs/0.values.f32"));
+    }
+    chattr("-i", &pinned);
+    result.expect("publication succeeds although the old generation cannot be deleted");
+    assert_eq!(names(&target), set(&["new.txt"]));
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    assert!(
+        leftovers[0].starts_with(".export.cellucid-"),
+        "the old generation stays under its reserved name: {leftovers:?}"
+    );
+    let tx = Transaction::begin(&target, true).expect("the next export is not wedged");
+    put(&tx.stage_dir().join("next.txt"), b"next");
+    tx.commit(Durability::Buffered).unwrap();
+    assert_eq!(names(&target), set(&["next.txt"]));
+}
+
+/// The lock file gets the parent's write audience, whatever the umask.
+#[test]
+fn the_lock_file_is_writable_by_whoever_may_write_the_parent() {
+    for (parent_mode, lock_mode) in [(0o700, 0o600), (0o770, 0o660), (0o777, 0o666), (0o755, 0o600)] {
+        let (_tmp, parent, target) = fresh();
+        fs::create_dir_all(&parent).unwrap();
+        fs::set_permissions(&parent, fs::Permissions::from_mode(parent_mode)).unwrap();
+        let tx = Transaction::begin(&target, false).unwrap();
+        put(&tx.stage_dir().join("f"), b"1");
+        tx.commit(Durability::Buffered).unwrap();
+        let mode = fs::metadata(parent.join(LOCK)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, lock_mode, "parent {parent_mode:o}");
+    }
+}

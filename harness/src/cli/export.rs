@@ -254,6 +254,8 @@ fn auto_categorical_dtype(ds: &cellucid_core::Dataset) -> &'static str {
 }
 
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
+    // SIGINT/SIGTERM/SIGHUP roll the export back (stage, journal) before the process dies of them.
+    cellucid_core::publish::roll_back_on_signals().context("cannot install the signal rollback")?;
     if let Some(t) = a.threads {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("cannot configure threads")?;
     }
