@@ -18,6 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const CHILD_OUT: &str = "CELLUCID_SIGNAL_CHILD_OUT";
+const GENES: &str = "child: writing genes";
+const FINISHED: &str = "child: export finished";
 
 /// Run in a child by [`signal_mid_export`]. Without the environment it does nothing.
 #[test]
@@ -38,14 +40,15 @@ fn export_child() {
         if let Progress::GeneDone { .. } = p {
             if !announced.swap(true, Ordering::SeqCst) {
                 let mut stdout = std::io::stdout().lock();
-                writeln!(stdout, "genes").unwrap();
+                // On a line of its own: libtest's "test export_child ... " precedes it.
+                writeln!(stdout, "\n{GENES}").unwrap();
                 stdout.flush().unwrap();
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     };
     export_with_progress(&dataset, &options, Path::new(&out), &progress).unwrap();
-    println!("finished");
+    println!("\n{FINISHED}");
 }
 
 fn names(dir: &Path) -> BTreeSet<String> {
@@ -67,8 +70,8 @@ fn signal_mid_export(signal: libc::c_int) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.find(|l| l.as_ref().map_or(true, |l| l.trim() == "genes" || l.trim() == "finished"));
-    assert_eq!(first.and_then(|l| l.ok()).as_deref(), Some("genes"), "the child must reach the gene stage");
+    let first = lines.find(|l| l.as_ref().map_or(true, |l| l == GENES || l == FINISHED));
+    assert_eq!(first.and_then(|l| l.ok()).as_deref(), Some(GENES), "the child must reach the gene stage");
     assert!(
         names(tmp.path()).iter().any(|n| n.starts_with(".export.cellucid-stage-")),
         "mid-export: a stage exists"
