@@ -731,3 +731,15 @@ fn the_lock_file_is_writable_by_whoever_may_write_the_parent() {
         assert_eq!(mode, lock_mode, "parent {parent_mode:o}");
     }
 }
+
+/// A refusal removes only a lock file it created; one that was there before stays
+/// (another writer may be about to lock it).
+#[test]
+fn a_refusal_keeps_a_lock_file_it_did_not_create() {
+    let (_tmp, parent, target) = fresh();
+    put(&target.join("keep.txt"), b"keep me");
+    put(&parent.join(LOCK), b"");
+    let (class, _) = refusal(Transaction::begin(&target, false));
+    assert_eq!(class, ErrorClass::FileExistsError);
+    assert_eq!(names(&parent), set(&["export", LOCK]));
+}

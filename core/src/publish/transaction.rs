@@ -281,7 +281,7 @@ impl Transaction {
         if let Some(previous) = previous {
             #[cfg(test)]
             super::crash_point_in_removal("mid-old-removal", &previous);
-            remove_losing_copy(&previous, &self.target);
+            remove_losing_copy(&previous, &self.target, "the previous generation");
             #[cfg(test)]
             super::crash_point("after-old-removal");
         }
@@ -327,11 +327,11 @@ impl Transaction {
 /// Delete the copy of a generation that is no longer published (the previous one after
 /// a commit, whichever lost in recovery). The target is complete either way, so a
 /// failure is a warning and the tree is left for a person to delete (module doc).
-fn remove_losing_copy(tree: &Path, target: &Path) {
+fn remove_losing_copy(tree: &Path, target: &Path, what: &str) {
     if let Err(error) = durable::remove_tree(tree) {
         eprintln!(
-            "warning: {} holds a complete generation, but the other copy could not be deleted ({error}); \
-             it is left at {} for you to delete",
+            "warning: {} is complete, but {what} could not be deleted ({error}); it is left at {} for \
+             you to delete",
             target.display(),
             tree.display()
         );
@@ -448,13 +448,17 @@ pub(crate) fn recover(target: &Path) -> Result<()> {
         (true, (true, false, false)) | (false, (false, false, false)) | (false, (true, false, false)) => {}
         // The target is complete and the stage is the other copy: the unfinished new
         // generation, or the previous one after an exchange.
-        (true, (true, true, false)) => remove_losing_copy(&stage, target),
+        (true, (true, true, false)) => {
+            remove_losing_copy(&stage, target, "the interrupted export's other generation")
+        }
         (false, (false, true, false)) => durable::remove_tree(&stage)?,
         (true, (false, true, true)) => {
             durable::rename(&backup, target)?;
             durable::remove_tree(&stage)?;
         }
-        (true, (true, false, true)) => remove_losing_copy(&backup, target),
+        (true, (true, false, true)) => {
+            remove_losing_copy(&backup, target, "the interrupted export's previous generation")
+        }
         (true, state) => {
             return Err(runtime(format!(
                 "Export transaction cannot be recovered without guessing whether to commit or roll back: \
