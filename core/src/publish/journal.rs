@@ -14,7 +14,7 @@ use super::durable::{self, runtime};
 use crate::error::{ExportError, IoContext, Result};
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// The reference refuses to parse a journal larger than this.
@@ -83,6 +83,10 @@ pub(crate) fn write(
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(temp)
         .ctx("create", temp)?;
+    // Readable by all (0.9.2 makes it 0600): it holds nothing secret, and another user
+    // who may write the parent must be able to read it to recover a crashed export
+    // instead of failing on "Permission denied" (only writers of the parent can remove it).
+    file.set_permissions(std::fs::Permissions::from_mode(0o644)).ctx("set the mode of", temp)?;
     file.write_all(&serialize(entry)).ctx("write", temp)?;
     file.sync_all().ctx("fsync", temp)?;
     drop(file);
