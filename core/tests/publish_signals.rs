@@ -72,10 +72,7 @@ fn signal_mid_export(signal: libc::c_int) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.find(|l| l.as_ref().map_or(true, |l| l == GENES || l == FINISHED));
     assert_eq!(first.and_then(|l| l.ok()).as_deref(), Some(GENES), "the child must reach the gene stage");
-    assert!(
-        names(tmp.path()).iter().any(|n| n.starts_with(".export.cellucid-stage-")),
-        "mid-export: a stage exists"
-    );
+    assert!(names(tmp.path()).iter().any(|n| n.starts_with(".export.cellucid-stage-")), "mid-export: a stage exists");
     // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
     let status = child.wait().unwrap();

@@ -203,7 +203,13 @@ fn another_users_shared_export_is_replaced_through_its_lock_file() {
     assert_eq!(fs::metadata(&target).unwrap().uid(), b.uid, "b's generation is published");
     assert_eq!(names(&parent), BTreeSet::from(["export".to_string(), LOCK.to_string()]), "a's is deleted");
     let third = export_as(&binary, &a, &target, "000");
-    assert!(third.status.success(), "the lock still works for a: {:?} {} {}", third.status, stderr(&third), String::from_utf8_lossy(&third.stdout));
+    assert!(
+        third.status.success(),
+        "the lock still works for a: {:?} {} {}",
+        third.status,
+        stderr(&third),
+        String::from_utf8_lossy(&third.stdout)
+    );
 }
 
 #[test]

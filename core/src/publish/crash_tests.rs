@@ -122,7 +122,10 @@ fn generation(target: &Path, had_target: bool, when: &str) -> &'static str {
 
 /// Old or new: what every state must be, except the fallback's window after the crash.
 fn assert_old_or_new(generation: &str, when: &str) {
-    assert!(matches!(generation, "old" | "new"), "{when}: out_dir is {generation}");
+    assert!(
+        matches!(generation, "old" | "new"),
+        "{when}: out_dir is {generation}"
+    );
 }
 
 /// Run in a child by [`crash_in_child`]: one export of [`NEW`] to the target, aborting at
@@ -147,7 +150,12 @@ fn crash_child() {
 fn crash_in_child(target: &Path, at: &str, two_renames: bool) {
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
-        .args(["--exact", "publish::crash_tests::crash_child", "--ignored", "--test-threads=1"])
+        .args([
+            "--exact",
+            "publish::crash_tests::crash_child",
+            "--ignored",
+            "--test-threads=1",
+        ])
         .env(CHILD_TARGET, target)
         .env(CRASH_AT, at)
         .stdout(Stdio::null())
@@ -156,18 +164,29 @@ fn crash_in_child(target: &Path, at: &str, two_renames: bool) {
         child.env(FORCE_TWO_RENAMES, "1");
     }
     let status = child.status().unwrap();
-    assert_eq!(status.signal(), Some(libc::SIGABRT), "the child must crash at {at}: {status:?}");
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGABRT),
+        "the child must crash at {at}: {status:?}"
+    );
 }
 
 /// The reference writer's interpreter (CELLUCID_PEER_VENV, else the repository's
 /// `.venv-peer`).
 fn peer_python() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let venv = std::env::var_os("CELLUCID_PEER_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo.join(".venv-peer"));
     let python = venv.join("bin/python");
-    assert!(python.exists(), "no peer venv at {} (set CELLUCID_PEER_VENV)", venv.display());
+    assert!(
+        python.exists(),
+        "no peer venv at {} (set CELLUCID_PEER_VENV)",
+        venv.display()
+    );
     python
 }
 
@@ -176,8 +195,17 @@ fn recover_with_reference(targets: &[PathBuf]) {
     let script = "import sys\nfrom pathlib import Path\n\
                   from cellucid.prepare_data._transaction import _recover_export_transaction as r\n\
                   for t in sys.argv[1:]: r(Path(t))\n";
-    let out = Command::new(peer_python()).arg("-c").arg(script).args(targets).output().unwrap();
-    assert!(out.status.success(), "reference recovery failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(peer_python())
+        .arg("-c")
+        .arg(script)
+        .args(targets)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "reference recovery failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// This writer's recovery: the next export's `begin`, rolled back.
@@ -187,9 +215,14 @@ fn recover_with_ours(target: &Path) {
 
 /// What recovery must leave in the parent: `out_dir` (if a generation exists) and the lock.
 fn assert_clean(parent: &Path, when: &str) {
-    let names: BTreeSet<String> =
-        fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    let extra: Vec<&String> = names.iter().filter(|n| *n != "export" && *n != LOCK).collect();
+    let names: BTreeSet<String> = fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let extra: Vec<&String> = names
+        .iter()
+        .filter(|n| *n != "export" && *n != LOCK)
+        .collect();
     assert!(extra.is_empty(), "{when}: left behind {extra:?}");
 }
 
@@ -208,7 +241,12 @@ fn crash_at_every_step_leaves_the_old_or_the_new_generation() {
         ("two renames", STEPS_TWO_RENAMES, true, true),
         ("first export", STEPS_FIRST, false, false),
     ] {
-        cases.extend(steps.iter().map(|&step| Case { protocol, step, had_target, two_renames }));
+        cases.extend(steps.iter().map(|&step| Case {
+            protocol,
+            step,
+            had_target,
+            two_renames,
+        }));
     }
     let tmp = tempfile::tempdir().unwrap();
     let mut rows = Vec::new();
@@ -231,10 +269,17 @@ fn crash_at_every_step_leaves_the_old_or_the_new_generation() {
             }
             if recoverer == "ours" {
                 recover_with_ours(&target);
-                by_ours = generation(&target, case.had_target, &format!("{when}, recovered by ours"));
+                by_ours = generation(
+                    &target,
+                    case.had_target,
+                    &format!("{when}, recovered by ours"),
+                );
                 assert_old_or_new(by_ours, &format!("{when}, recovered by ours"));
                 if after_crash != "ABSENT" {
-                    assert_eq!(by_ours, after_crash, "{when}: recovery must keep what out_dir shows");
+                    assert_eq!(
+                        by_ours, after_crash,
+                        "{when}: recovery must keep what out_dir shows"
+                    );
                 }
                 assert_clean(&parent, &format!("{when}, recovered by ours"));
             } else {
@@ -248,10 +293,16 @@ fn crash_at_every_step_leaves_the_old_or_the_new_generation() {
     println!("\n| protocol | crash after step | out_dir after the crash | after recovery (cellucid-bench) | after recovery (cellucid 0.9.2) |");
     println!("|---|---|---|---|---|");
     for ((case, after_crash, by_ours), target) in rows.iter().zip(&reference_targets) {
-        let when = format!("{} {} crash, recovered by the reference", case.protocol, case.step);
+        let when = format!(
+            "{} {} crash, recovered by the reference",
+            case.protocol, case.step
+        );
         let by_reference = generation(target, case.had_target, &when);
         assert_eq!(by_reference, *by_ours, "{when}: both writers recover alike");
         assert_clean(target.parent().unwrap(), &when);
-        println!("| {} | {} | {after_crash} | {by_ours} | {by_reference} |", case.protocol, case.step);
+        println!(
+            "| {} | {} | {after_crash} | {by_ours} | {by_reference} |",
+            case.protocol, case.step
+        );
     }
 }

@@ -54,8 +54,14 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> Result<Exchange> {
     }
     let error = std::io::Error::last_os_error();
     match error.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => Ok(Exchange::Unsupported),
-        _ => Err(ExportError::io(&format!("exchange {} with", a.display()), b, error)),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {
+            Ok(Exchange::Unsupported)
+        }
+        _ => Err(ExportError::io(
+            &format!("exchange {} with", a.display()),
+            b,
+            error,
+        )),
     }
 }
 

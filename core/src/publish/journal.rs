@@ -86,7 +86,8 @@ pub(crate) fn write(
     // Readable by all (0.9.2 makes it 0600): it holds nothing secret, and another user
     // who may write the parent must be able to read it to recover a crashed export
     // instead of failing on "Permission denied" (only writers of the parent can remove it).
-    file.set_permissions(std::fs::Permissions::from_mode(0o644)).ctx("set the mode of", temp)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .ctx("set the mode of", temp)?;
     file.write_all(&serialize(entry)).ctx("write", temp)?;
     file.sync_all().ctx("fsync", temp)?;
     drop(file);

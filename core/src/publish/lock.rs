@@ -152,7 +152,11 @@ fn busy(target: &Path) -> ExportError {
 /// One attempt: open (or create) the lock file, lock it, and check that the path still
 /// names the locked inode. `Ok(None)`: it did not (someone removed or replaced it
 /// between our open and our lock), try again.
-fn try_acquire(path: &Path, parent_meta: &std::fs::Metadata, target: &Path) -> Result<Option<ExportLock>> {
+fn try_acquire(
+    path: &Path,
+    parent_meta: &std::fs::Metadata,
+    target: &Path,
+) -> Result<Option<ExportLock>> {
     // A symlinked or hard-linked lock file could alias another target's lock
     // (and closing our descriptor would then drop that lock): refuse both.
     if let Ok(meta) = std::fs::symlink_metadata(path) {
@@ -180,11 +184,18 @@ fn try_acquire(path: &Path, parent_meta: &std::fs::Metadata, target: &Path) -> R
         }
         Err(e) => return Err(ExportError::io("lock", path, e)),
     }
-    let record = LockRecord { path: path.to_path_buf(), dev: meta.dev(), ino: meta.ino(), created };
+    let record = LockRecord {
+        path: path.to_path_buf(),
+        dev: meta.dev(),
+        ino: meta.ino(),
+        created,
+    };
     match std::fs::symlink_metadata(path) {
-        Ok(now) if now.dev() == record.dev && now.ino() == record.ino => {
-            Ok(Some(ExportLock { file: Some(file), record, keep: false }))
-        }
+        Ok(now) if now.dev() == record.dev && now.ino() == record.ino => Ok(Some(ExportLock {
+            file: Some(file),
+            record,
+            keep: false,
+        })),
         _ => Ok(None), // dropping `file` releases the lock on the orphaned inode
     }
 }
@@ -225,7 +236,11 @@ fn open_or_create(path: &Path, parent_meta: &std::fs::Metadata) -> Result<Option
 }
 
 /// Give a new lock file the write audience of its parent (see the module doc).
-fn share_with_parent_writers(file: &File, path: &Path, parent_meta: &std::fs::Metadata) -> Result<()> {
+fn share_with_parent_writers(
+    file: &File,
+    path: &Path,
+    parent_meta: &std::fs::Metadata,
+) -> Result<()> {
     let parent_mode = parent_meta.mode();
     let mut mode = 0o600;
     if parent_mode & 0o020 != 0 {
@@ -247,7 +262,13 @@ fn share_with_parent_writers(file: &File, path: &Path, parent_meta: &std::fs::Me
 /// The refusal when an existing lock file is not writable by this user.
 fn not_writable(path: &Path) -> ExportError {
     let owner = std::fs::symlink_metadata(path)
-        .map(|m| format!("owned by uid {} with mode {:04o}", m.uid(), m.mode() & 0o7777))
+        .map(|m| {
+            format!(
+                "owned by uid {} with mode {:04o}",
+                m.uid(),
+                m.mode() & 0o7777
+            )
+        })
         .unwrap_or_else(|_| "not writable".into());
     runtime(format!(
         "Export lock file {} cannot be opened for writing by this user (uid {}): it is {owner}, \

@@ -123,8 +123,9 @@ fn has_cap_fowner() -> bool {
 
 /// `faccessat(path, mode, AT_EACCESS)`: whether the *effective* ids may access `path`.
 fn may(path: &Path, mode: libc::c_int) -> Result<bool> {
-    let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| ExportError::Internal(format!("path contains a NUL byte: {}", path.display())))?;
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        ExportError::Internal(format!("path contains a NUL byte: {}", path.display()))
+    })?;
     // SAFETY: `c_path` is NUL-terminated and outlives the call; the kernel only reads it.
     let rc = unsafe { libc::faccessat(libc::AT_FDCWD, c_path.as_ptr(), mode, libc::AT_EACCESS) };
     if rc == 0 {
@@ -132,7 +133,9 @@ fn may(path: &Path, mode: libc::c_int) -> Result<bool> {
     }
     let error = std::io::Error::last_os_error();
     match error.raw_os_error() {
-        Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS) | Some(libc::ETXTBSY) => Ok(false),
+        Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS) | Some(libc::ETXTBSY) => {
+            Ok(false)
+        }
         _ => Err(ExportError::io("check access to", path, error)),
     }
 }

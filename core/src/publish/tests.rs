@@ -341,7 +341,11 @@ fn dropping_a_forced_transaction_restores_the_previous_generation() {
         assert_eq!(names(&parent).len(), 4, "target, lock, journal, stage");
     }
     assert_eq!(snapshot(&target), before);
-    assert_eq!(names(&parent), set(&["export"]), "the lock file it created is removed");
+    assert_eq!(
+        names(&parent),
+        set(&["export"]),
+        "the lock file it created is removed"
+    );
 }
 
 #[test]
@@ -720,14 +724,23 @@ fn an_undeletable_previous_generation_is_a_warning_not_a_failure() {
 /// The lock file gets the parent's write audience, whatever the umask.
 #[test]
 fn the_lock_file_is_writable_by_whoever_may_write_the_parent() {
-    for (parent_mode, lock_mode) in [(0o700, 0o600), (0o770, 0o660), (0o777, 0o666), (0o755, 0o600)] {
+    for (parent_mode, lock_mode) in [
+        (0o700, 0o600),
+        (0o770, 0o660),
+        (0o777, 0o666),
+        (0o755, 0o600),
+    ] {
         let (_tmp, parent, target) = fresh();
         fs::create_dir_all(&parent).unwrap();
         fs::set_permissions(&parent, fs::Permissions::from_mode(parent_mode)).unwrap();
         let tx = Transaction::begin(&target, false).unwrap();
         put(&tx.stage_dir().join("f"), b"1");
         tx.commit(Durability::Buffered).unwrap();
-        let mode = fs::metadata(parent.join(LOCK)).unwrap().permissions().mode() & 0o7777;
+        let mode = fs::metadata(parent.join(LOCK))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
         assert_eq!(mode, lock_mode, "parent {parent_mode:o}");
     }
 }

@@ -62,12 +62,17 @@ struct OpenRecord {
     lock: LockRecord,
 }
 
-static PROTOCOL: Mutex<Registry> = Mutex::new(Registry { next_serial: 0, open: BTreeMap::new() });
+static PROTOCOL: Mutex<Registry> = Mutex::new(Registry {
+    next_serial: 0,
+    open: BTreeMap::new(),
+});
 
 fn protocol() -> MutexGuard<'static, Registry> {
     // Every update of the registry is a single insert or remove, so a panic while the
     // guard was held cannot have left it half-updated.
-    PROTOCOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PROTOCOL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Roll back every open transaction of this process (as their `Drop` would), remove the
@@ -78,7 +83,10 @@ pub(crate) fn roll_back_all_before_exit() {
     let registry = protocol();
     for record in registry.open.values() {
         if let Err(error) = recover(&record.target) {
-            eprintln!("warning: could not roll back the export to {}: {error}", record.target.display());
+            eprintln!(
+                "warning: could not roll back the export to {}: {error}",
+                record.target.display()
+            );
         }
         record.lock.remove_if_created();
     }
@@ -175,7 +183,13 @@ impl Transaction {
         let (id, stage, backup) = fresh_id(&target)?;
         let serial = registry.next_serial;
         registry.next_serial += 1;
-        registry.open.insert(serial, OpenRecord { target: target.clone(), lock: lock.record() });
+        registry.open.insert(
+            serial,
+            OpenRecord {
+                target: target.clone(),
+                lock: lock.record(),
+            },
+        );
         let transaction = Transaction {
             target,
             paths,
@@ -198,7 +212,12 @@ impl Transaction {
 
     /// Write the journal and create the stage.
     fn start(&self, parent: &Path) -> Result<()> {
-        journal::write(&self.paths.journal, &self.paths.journal_temp, &self.entry, &self.target)?;
+        journal::write(
+            &self.paths.journal,
+            &self.paths.journal_temp,
+            &self.entry,
+            &self.target,
+        )?;
         #[cfg(test)]
         super::crash_point("after-journal");
         std::fs::create_dir(&self.stage).ctx("create staging directory", &self.stage)?;
