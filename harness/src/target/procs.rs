@@ -159,6 +159,12 @@ mod tests {
         let ours = |p: &ProcInfo| p.args.iter().any(|a| a == mark);
         let mut child = std::process::Command::new("sleep").arg(mark).spawn().expect("sleep");
         let pid = child.id();
+        // Until it has exec'd, the child still shows this test's arguments.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !read(pid).is_some_and(|p| ours(&p)) {
+            assert!(Instant::now() < deadline, "sleep did not start");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert!(!signal_if(pid, libc::SIGKILL, |p| p.args.iter().any(|a| a == "31")).expect("signal"));
         assert!(child.try_wait().expect("wait").is_none(), "not ours: left running");
         assert!(signal_if(pid, libc::SIGKILL, ours).expect("signal"));
