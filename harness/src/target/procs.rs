@@ -34,11 +34,12 @@ impl ProcInfo {
         self.state != 'Z' && self.state != 'X'
     }
 
-    /// Whether an argument mentions `path` (a daemon's config, key or mount point under
-    /// a target's private directory).
+    /// Whether an argument mentions `path` or a path under it (a daemon's config, key or
+    /// mount point under a target's private directory): `path` followed by `/` or by the
+    /// end of the argument, so `/w/dir-a` does not match `/w/dir-ab`.
     pub fn mentions(&self, path: &Path) -> bool {
         let p = path.to_string_lossy();
-        self.args.iter().any(|a| a.contains(&*p))
+        self.args.iter().any(|a| a.match_indices(&*p).any(|(i, m)| matches!(a[i + m.len()..].chars().next(), None | Some('/'))))
     }
 }
 
@@ -150,6 +151,23 @@ mod tests {
         assert!(alive(pid, start, &boot_id()));
         assert!(!alive(pid, start + 1, &boot_id()), "another start time is another process");
         assert!(!alive(pid, start, "another-boot"));
+    }
+
+    #[test]
+    fn mentions_means_the_path_or_below_it() {
+        let p = ProcInfo {
+            pid: 1,
+            name: "sshfs".into(),
+            state: 'S',
+            pgrp: 1,
+            start_ticks: 1,
+            args: vec!["sshfs".into(), "root@127.0.0.1:/w/dir-a/remote".into(), "-oIdentityFile=/w/dir-ab/key".into()],
+        };
+        assert!(p.mentions(Path::new("/w/dir-a")));
+        assert!(p.mentions(Path::new("/w/dir-ab")));
+        assert!(p.mentions(Path::new("/w/dir-ab/key")));
+        assert!(!p.mentions(Path::new("/w/dir")));
+        assert!(!p.mentions(Path::new("/w/dir-abc")));
     }
 
     #[test]
