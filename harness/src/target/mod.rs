@@ -19,6 +19,13 @@
 //! package; `scripts/install-fs-deps.sh` installs them all), so a sweep can go on with
 //! the other targets. Teardown is in `guard.rs`: in reverse order of creation on drop,
 //! on panic, and on SIGINT/SIGTERM (then the process exits 130).
+//!
+//! SIGKILL runs no teardown, so each provisioned target first writes a ledger
+//! (`ledger.rs`: `work_dir/cellucid-target-NAME-XXXXXX.ledger.json`, naming its private
+//! directory and, before each is created, its mount, image, loop device and daemons) and
+//! removes it last. [`reclaim::stale`] (at the start of a sweep or gate) and
+//! `cellucid-bench targets clean` remove what targets of dead owners left (`reclaim.rs`,
+//! with process identity and pidfd signals in `procs.rs`).
 
 mod delay_proxy;
 mod disk;
