@@ -47,6 +47,8 @@ enum Command {
     Recommend(cli::recommend::RecommendArgs),
     /// CI speed gate: a baseline and a candidate A/B interleaved; exit 1 on a regression.
     Ci(cli::ci::CiArgs),
+    /// List the filesystem targets on record, or clean up what killed sweeps left.
+    Targets(cli::targets::TargetsArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -66,6 +68,7 @@ pub fn run() -> ExitCode {
         Command::Report(a) => cli::report::run(a),
         Command::Recommend(a) => cli::recommend::run(a),
         Command::Ci(a) => cli::ci::run(a),
+        Command::Targets(a) => cli::targets::run(a),
     };
     match result {
         Ok(code) => code,

@@ -76,6 +76,9 @@ fn assert_torn_down(fp: &Footprint) {
     if let Some(d) = &fp.private_dir {
         assert!(!d.exists(), "private dir {} left", d.display());
     }
+    if let Some(l) = &fp.ledger {
+        assert!(!l.exists(), "ledger {} left", l.display());
+    }
 }
 
 /// Provision, check the type, write and read back, check free space, drop, check
@@ -100,6 +103,15 @@ fn exercise(spec: &str, expect_type: &dyn Fn(&str) -> bool, hold_open: bool) {
     if let Some(m) = &fp.mount_point {
         assert!(mounted(m), "{} not mounted", m.display());
         assert!(target.root.starts_with(m));
+    }
+    // Everything provisioned is on record in the ledger (for reclaim after a SIGKILL).
+    let ledger = std::fs::read_to_string(fp.ledger.as_ref().expect("a ledger")).unwrap();
+    let on_record = |what: String| assert!(ledger.contains(&what), "{spec}: {what} not in the ledger:\n{ledger}");
+    for p in [&fp.private_dir, &fp.mount_point, &fp.image, &fp.loop_device].into_iter().flatten() {
+        on_record(format!("{:?}", p.display().to_string()));
+    }
+    for (_, pid) in &fp.daemons {
+        on_record(format!("\"pid\": {pid}"));
     }
 
     let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();

@@ -67,6 +67,8 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
         bail!("plan {} has no configuration of this exporter (subject = \"ours\") to gate", cfg.plan.name);
     }
     std::fs::create_dir_all(cfg.work_dir).with_context(|| format!("cannot create {}", cfg.work_dir.display()))?;
+    // What a killed gate left in this work dir (mounts, loop devices, daemons).
+    target::reclaim::stale(cfg.work_dir)?;
 
     // Targets, provisioned once each and torn down on drop, sized as a sweep sizes them
     // (one output at a time: each run's folder is removed before the next).

@@ -6,6 +6,7 @@ pub mod generate;
 pub mod recommend;
 pub mod report;
 pub mod sweep;
+pub mod targets;
 pub mod validate;
 
 use crate::plan::Plan;

@@ -84,6 +84,7 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
         bail!("no cell of plan {} left to run (check --targets and --shard)", cfg.plan.name);
     }
     std::fs::create_dir_all(&cfg.work_dir).with_context(|| format!("cannot create {}", cfg.work_dir.display()))?;
+    target::reclaim::stale(&cfg.work_dir)?;
     if let Some(parent) = cfg.out.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }

@@ -19,14 +19,18 @@
 //! resources owned by any thread. Teardowns are serialised by one lock, which the signal
 //! path holds until the process exits, so nothing is half torn down by two parties.
 //!
-//! Not covered: SIGKILL (nothing can run), and a resource created by a thread in the
-//! instant between its creation and its registration when the signal arrives.
+//! Not covered here: SIGKILL (nothing can run), and a resource created by a thread in
+//! the instant between its creation and its registration when the signal arrives. Both
+//! are what the ledger is for: every resource is put on record in the target's ledger
+//! file *before* it is created (`ledger.rs`), and a later sweep, `--resume`, or
+//! `cellucid-bench targets clean` reclaims what a dead owner left (`reclaim.rs`).
 //!
 //! Daemons are spawned in their own process group so that a terminal's Ctrl-C reaches
 //! only the harness, which then stops them in order (unmount before killing sshfs/sshd).
 
 use super::delay_proxy::DelayProxy;
 use super::info;
+use super::ledger::{Entry, Ledger};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -50,6 +54,9 @@ pub(crate) enum Resource {
     Process { name: String, child: Child },
     /// The in-process delay proxy: stopped and its threads joined.
     Proxy(DelayProxy),
+    /// The target's ledger (`ledger.rs`): registered first, so removed last, and kept
+    /// when anything else could not be undone, for `cellucid-bench targets clean`.
+    Ledger(PathBuf),
 }
 
 struct Registry {
@@ -71,6 +78,8 @@ fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
 /// Owns the resources of one target; tears them down when dropped.
 pub(crate) struct Guard {
     id: u64,
+    /// Where each resource is put on record before it is created.
+    ledger: Mutex<Option<Ledger>>,
 }
 
 impl Guard {
@@ -80,7 +89,27 @@ impl Guard {
         let id = reg.next_id;
         reg.next_id += 1;
         reg.live.push((id, Vec::new()));
-        Guard { id }
+        Guard { id, ledger: Mutex::new(None) }
+    }
+
+    /// From now on, [`Guard::record`] writes to `ledger`; the ledger file is removed
+    /// last at teardown.
+    pub(crate) fn keep_ledger(&self, ledger: Ledger) {
+        self.push(Resource::Ledger(ledger.path().to_path_buf()));
+        *self.ledger.lock().unwrap_or_else(|e| e.into_inner()) = Some(ledger);
+    }
+
+    /// The ledger's path, once there is one.
+    pub(crate) fn ledger_path(&self) -> Option<PathBuf> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|l| l.path().to_path_buf())
+    }
+
+    /// Puts `entry` on record (durably) before the resource it names is created.
+    pub(crate) fn record(&self, target: &str, entry: Entry) -> Result<(), super::TargetError> {
+        match self.ledger.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some(l) => l.record(entry).map_err(|e| super::tools::io_failed(target, "ledger", format!("{}: {e}", l.path().display()))),
+            None => Ok(()),
+        }
     }
 
     /// Registers `r` for teardown. If the registry was already drained (a signal's
@@ -131,7 +160,16 @@ fn cleanup_all_locked() -> Vec<String> {
 }
 
 fn undo_all(resources: Vec<Resource>) -> Vec<String> {
-    resources.into_iter().rev().filter_map(|r| undo(r).err()).collect()
+    let mut problems = Vec::new();
+    for r in resources.into_iter().rev() {
+        match r {
+            Resource::Ledger(p) if !problems.is_empty() => {
+                problems.push(format!("kept {} for `cellucid-bench targets clean`", p.display()));
+            }
+            r => problems.extend(undo(r).err()),
+        }
+    }
+    problems
 }
 
 /// Undoes one resource; `Err` describes what is left behind.
@@ -144,7 +182,7 @@ fn undo(r: Resource) -> Result<(), String> {
             drop(proxy);
             Ok(())
         }
-        Resource::File(p) => match std::fs::remove_file(&p) {
+        Resource::File(p) | Resource::Ledger(p) => match std::fs::remove_file(&p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("remove {}: {e}", p.display())),
             _ => Ok(()),
         },
@@ -152,7 +190,7 @@ fn undo(r: Resource) -> Result<(), String> {
     }
 }
 
-fn remove_dir(p: &Path) -> Result<(), String> {
+pub(super) fn remove_dir(p: &Path) -> Result<(), String> {
     let canonical = match p.canonicalize() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -171,17 +209,35 @@ fn remove_dir(p: &Path) -> Result<(), String> {
 const UNMOUNT_RETRIES: u32 = 30;
 const UNMOUNT_PAUSE: Duration = Duration::from_millis(100);
 
+/// How a mount went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unmounted {
+    Now,
+    /// It was busy: detached from the tree, finished by the kernel when the last user goes.
+    Lazily,
+    /// It was not (or no longer) a mount point.
+    NotMounted,
+}
+
 fn unmount(p: &Path) -> Result<(), String> {
+    if unmount_how(p)? == Unmounted::Lazily {
+        eprintln!("target teardown: {} was busy; unmounted lazily (umount -l)", p.display());
+    }
+    Ok(())
+}
+
+/// `umount` with retries while busy, then a lazy unmount.
+pub(super) fn unmount_how(p: &Path) -> Result<Unmounted, String> {
     let c = CString::new(p.as_os_str().as_bytes()).map_err(|e| format!("unmount {}: {e}", p.display()))?;
     for _ in 0..UNMOUNT_RETRIES {
         // SAFETY: a NUL-terminated path; umount2 has no other preconditions.
         if unsafe { libc::umount2(c.as_ptr(), 0) } == 0 {
-            return Ok(());
+            return Ok(Unmounted::Now);
         }
         let err = std::io::Error::last_os_error();
         match err.raw_os_error() {
             // Not (or no longer) a mount point: nothing to undo.
-            Some(libc::EINVAL) | Some(libc::ENOENT) => return Ok(()),
+            Some(libc::EINVAL) | Some(libc::ENOENT) => return Ok(Unmounted::NotMounted),
             Some(libc::EBUSY) => std::thread::sleep(UNMOUNT_PAUSE),
             _ => return Err(format!("unmount {}: {err}", p.display())),
         }
@@ -190,14 +246,13 @@ fn unmount(p: &Path) -> Result<(), String> {
     // finishes when the last user goes. The directory above it can then be removed.
     // SAFETY: as above.
     if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
-        eprintln!("target teardown: {} was busy; unmounted lazily (umount -l)", p.display());
-        Ok(())
+        Ok(Unmounted::Lazily)
     } else {
         Err(format!("lazy unmount {}: {}", p.display(), std::io::Error::last_os_error()))
     }
 }
 
-fn detach_loop(dev: &Path) -> Result<(), String> {
+pub(super) fn detach_loop(dev: &Path) -> Result<(), String> {
     let Some(losetup) = super::tools::find("losetup") else {
         return Err(format!("losetup not found; {} left attached", dev.display()));
     };

@@ -6,7 +6,7 @@
 //! `losetup --find --show` → `mount(2)`.
 
 use super::guard::Resource;
-use super::{finish, mount, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
+use super::{finish, Entry, mount, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -56,6 +56,7 @@ pub(super) fn provision(kind: Kind, work_dir: &Path, size_bytes: u64) -> Result<
     let guard = Guard::new();
     let dir = private_dir(&guard, name, work_dir)?;
     let image = dir.join(format!("{name}.img"));
+    guard.record(name, Entry::File { path: image.clone() })?;
     let file = std::fs::File::create(&image).map_err(|e| tools::io_failed(name, "image", e))?;
     guard.push(Resource::File(image.clone()));
     // Sparse: only what the filesystem writes takes space on the disk.
@@ -64,16 +65,19 @@ pub(super) fn provision(kind: Kind, work_dir: &Path, size_bytes: u64) -> Result<
 
     tools::run(name, "mkfs", Command::new(&mkfs).args(["-q", "-f"]).arg(&image))?;
 
+    guard.record(name, Entry::LoopDevice { image: image.clone(), device: None })?;
     let out = tools::run(name, "losetup", Command::new(&losetup).args(["--find", "--show"]).arg(&image))?;
     let device = PathBuf::from(out.trim());
     if !device.starts_with("/dev") {
         return Err(tools::io_failed(name, "losetup", format!("unexpected output {out:?}")));
     }
     guard.push(Resource::LoopDevice(device.clone()));
+    guard.record(name, Entry::LoopDevice { image: image.clone(), device: Some(device.clone()) })?;
 
     let mnt = dir.join("mnt");
     std::fs::create_dir(&mnt).map_err(|e| tools::io_failed(name, "mount point", e))?;
     let device_str = device.to_string_lossy();
+    guard.record(name, Entry::Mount { path: mnt.clone() })?;
     mount(name, &device_str, &mnt, name, 0, "")?;
     guard.push(Resource::Mount(mnt.clone()));
 

@@ -19,12 +19,22 @@
 //! package; `scripts/install-fs-deps.sh` installs them all), so a sweep can go on with
 //! the other targets. Teardown is in `guard.rs`: in reverse order of creation on drop,
 //! on panic, and on SIGINT/SIGTERM (then the process exits 130).
+//!
+//! SIGKILL runs no teardown, so each provisioned target first writes a ledger
+//! (`ledger.rs`: `work_dir/cellucid-target-NAME-XXXXXX.ledger.json`, naming its private
+//! directory and, before each is created, its mount, image, loop device and daemons) and
+//! removes it last. [`reclaim::stale`] (at the start of a sweep or gate) and
+//! `cellucid-bench targets clean` remove what targets of dead owners left (`reclaim.rs`,
+//! with process identity and pidfd signals in `procs.rs`).
 
 mod delay_proxy;
 mod disk;
 mod guard;
 pub mod info;
+pub mod ledger;
 mod loopfs;
+pub mod procs;
+pub mod reclaim;
 mod spec;
 mod sshfs;
 mod tmpfs;
@@ -36,6 +46,7 @@ pub use guard::cleanup_all;
 pub use spec::TargetSpec;
 
 use guard::{Guard, Resource};
+use ledger::{Entry, Ledger};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -83,6 +94,8 @@ pub struct Footprint {
     pub daemons: Vec<(String, u32)>,
     /// The delay proxy's loopback port.
     pub proxy_port: Option<u16>,
+    /// The ledger naming all of the above (`ledger.rs`), removed at teardown.
+    pub ledger: Option<PathBuf>,
     /// Wall time `provision` took.
     pub provisioned_in: Duration,
 }
@@ -124,6 +137,7 @@ pub fn provision(spec: &TargetSpec, work_dir: &Path, size_bytes: u64) -> Result<
         TargetSpec::Path { name, path } => user::provision(spec, name, path),
     }?;
     target.footprint.provisioned_in = started.elapsed();
+    target.footprint.ledger = target.guard.ledger_path();
     Ok(target)
 }
 
@@ -160,18 +174,22 @@ impl Target {
     }
 }
 
-/// Creates the target's private directory under `work_dir` (unique, so parallel targets
-/// never collide) and registers it for removal; returns its canonical path.
+/// Creates the target's ledger and then its private directory under `work_dir` (unique,
+/// so parallel targets never collide), both registered for removal; returns the
+/// directory's canonical path.
 fn private_dir(guard: &Guard, target: &str, work_dir: &Path) -> Result<PathBuf, TargetError> {
-    std::fs::create_dir_all(work_dir)
-        .map_err(|e| tools::io_failed(target, "work dir", format!("{}: {e}", work_dir.display())))?;
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("cellucid-target-{target}-"))
-        .tempdir_in(work_dir)
-        .map_err(|e| tools::io_failed(target, "work dir", format!("{}: {e}", work_dir.display())))?
-        .keep();
+    let failed = |e: std::io::Error| tools::io_failed(target, "work dir", format!("{}: {e}", work_dir.display()));
+    std::fs::create_dir_all(work_dir).map_err(failed)?;
+    let work = work_dir.canonicalize().map_err(failed)?;
+    let ledger = Ledger::create(&work, target).map_err(failed)?;
+    let dir = ledger.private_dir().to_path_buf();
+    guard.keep_ledger(ledger);
+    guard.record(target, Entry::Dir { path: dir.clone() })?;
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&dir)
+        .map_err(|e| tools::io_failed(target, "work dir", format!("{}: {e}", dir.display())))?;
     guard.push(Resource::Dir(dir.clone()));
-    dir.canonicalize().map_err(|e| tools::io_failed(target, "work dir", format!("{}: {e}", dir.display())))
+    Ok(dir)
 }
 
 /// `mount(2)`: kernel filesystems need no helper program.

@@ -16,7 +16,7 @@
 
 use super::delay_proxy::DelayProxy;
 use super::guard::Resource;
-use super::{finish, info, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
+use super::{finish, info, Entry, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -84,6 +84,7 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
         let cfg = keys.join("sshd_config");
         std::fs::write(&cfg, sshd_config(port, &keys)).map_err(|e| tools::io_failed(name, "sshd_config", e))?;
         let log = std::fs::File::create(&sshd_log).map_err(|e| tools::io_failed(name, "sshd log", e))?;
+        guard.record(name, Entry::Process { name: "sshd".into(), pid: None, start_ticks: None })?;
         let mut child = Command::new(&sshd)
             .args(["-D", "-e", "-f"])
             .arg(&cfg)
@@ -93,9 +94,11 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
             .process_group(0)
             .spawn()
             .map_err(|e| tools::io_failed(name, "start sshd", format!("{}: {e}", sshd.display())))?;
-        let started = wait_listening(&mut child, port, &sshd_log);
         let pid = child.id();
+        let recorded = record_pid(&guard, name, "sshd", pid);
+        let started = wait_listening(&mut child, port, &sshd_log);
         guard.push(Resource::Process { name: "sshd".into(), child });
+        recorded?;
         match started {
             Ok(()) => {
                 sshd_port = Some((port, pid));
@@ -138,6 +141,9 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
         "ConnectTimeout=10".into(),
     ]
     .join(",");
+    // sshfs mounts by itself once connected: both are on record before it starts.
+    guard.record(name, Entry::Process { name: "sshfs".into(), pid: None, start_ticks: None })?;
+    guard.record(name, Entry::Mount { path: mnt.clone() })?;
     let mut child = Command::new(&sshfs)
         .arg(format!("root@127.0.0.1:{}", remote.display()))
         .arg(&mnt)
@@ -150,15 +156,24 @@ pub(super) fn provision(spec: &TargetSpec, latency_ms: u32, work_dir: &Path) -> 
         .process_group(0)
         .spawn()
         .map_err(|e| tools::io_failed(name, "start sshfs", format!("{}: {e}", sshfs.display())))?;
+    let recorded = record_pid(&guard, name, "sshfs", child.id());
     let mounted = wait_mounted(&mut child, &mnt, &sshfs_log);
     footprint.daemons.push(("sshfs".into(), child.id()));
     guard.push(Resource::Process { name: "sshfs".into(), child });
     // Registered even if the wait failed: a mount that appears late is still undone
     // (unmounting a plain directory is a no-op), before sshfs is stopped.
     guard.push(Resource::Mount(mnt.clone()));
+    recorded?;
     mounted.map_err(|e| tools::io_failed(name, "mount sshfs", e))?;
 
     finish(spec, &mnt, guard, footprint)
+}
+
+/// Puts a spawned daemon's pid and start time on record (its arguments name paths under
+/// the private directory, which is how a later reclaim recognises it even without them).
+fn record_pid(guard: &Guard, target: &str, daemon: &str, pid: u32) -> Result<(), TargetError> {
+    let start_ticks = super::procs::read(pid).map(|p| p.start_ticks);
+    guard.record(target, Entry::Process { name: daemon.into(), pid: Some(pid), start_ticks })
 }
 
 fn sshd_config(port: u16, keys: &Path) -> String {

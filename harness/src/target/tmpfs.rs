@@ -3,7 +3,7 @@
 //! machine's memory.
 
 use super::guard::Resource;
-use super::{finish, mount, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
+use super::{finish, Entry, mount, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
 use std::path::Path;
 
 /// Below this a tmpfs is too small to hold even a small export.
@@ -18,6 +18,7 @@ pub(super) fn provision(work_dir: &Path, size_bytes: u64) -> Result<Target, Targ
     std::fs::create_dir(&mnt).map_err(|e| tools::io_failed(name, "mount point", e))?;
     // size=0 would mean "no limit" to the kernel; never pass it.
     let size = size_bytes.max(MIN_SIZE);
+    guard.record(name, Entry::Mount { path: mnt.clone() })?;
     mount(name, "cellucid-tmpfs", &mnt, "tmpfs", libc::MS_NOSUID | libc::MS_NODEV, &format!("size={size},mode=0755"))?;
     guard.push(Resource::Mount(mnt.clone()));
     let footprint = Footprint { private_dir: Some(dir), mount_point: Some(mnt.clone()), ..Footprint::default() };
