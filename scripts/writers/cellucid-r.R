@@ -89,9 +89,10 @@
 
 suppressPackageStartupMessages({
   library(hdf5r)
-  library(Matrix)
   library(jsonlite)
 })
+# Matrix is loaded only when a sparse matrix is read (read_sparse): it is the slowest of the
+# three to load and many inputs have none.
 
 # Factor levels of character columns follow the collation; C.UTF-8 is code-point order.
 invisible(Sys.setlocale("LC_COLLATE", "C.UTF-8") != "" || Sys.setlocale("LC_COLLATE", "C") != "")
@@ -298,16 +299,17 @@ read_sparse <- function(g, path) {
   if (length(idx) && (min(idx) < 0 || max(idx) >= minor)) {
     fail(path, "/indices: an index outside 0..", minor, " (wrong shape attribute?)")
   }
+  suppressPackageStartupMessages(loadNamespace("Matrix"))
   # CSC of (minor x major): the matrix itself for CSC, its transpose for CSR.
   dims <- as.integer(c(minor, major))
   m <- tryCatch(
-    new("dgCMatrix", Dim = dims, i = as.integer(idx), p = as.integer(ptr), x = x),
+    methods::new("dgCMatrix", Dim = dims, i = as.integer(idx), p = as.integer(ptr), x = x),
     error = function(e) {
       # Unsorted or duplicate indices: Matrix canonicalises (sorts, sums duplicates).
-      sparseMatrix(i = as.integer(idx), p = as.integer(ptr), x = x, dims = dims, index1 = FALSE, repr = "C")
+      Matrix::sparseMatrix(i = as.integer(idx), p = as.integer(ptr), x = x, dims = dims, index1 = FALSE, repr = "C")
     }
   )
-  if (format == "csr") t(m) else m
+  if (format == "csr") Matrix::t(m) else m
 }
 
 read_matrix <- function(f, path, obsm_like) {
@@ -539,7 +541,7 @@ json_vector <- function(x) {
 
 encode <- function(x) {
   if (is.null(x)) return(list(type = unbox("NULL")))
-  if (is(x, "dgCMatrix")) {
+  if (methods::is(x, "dgCMatrix")) {
     return(list(type = unbox("dgCMatrix"), dim = x@Dim, i = x@i, p = x@p, x = json_doubles(x@x)))
   }
   if (is.matrix(x)) {
