@@ -10,7 +10,9 @@
 //! column kinds, var ids, gene identifiers, quantization/compression/dtype/names. A second
 //! pass runs four cases with `inputs`, `dataset_name`, `dataset_id` and
 //! `obs_categorical_dtype` left out, under a file name that needs an id rewrite, to check the
-//! default mapping and the derived values.
+//! default mapping and the derived values. A third test covers the column encodings the
+//! golden files lack (string arrays, nullable integers/booleans/strings, numeric categories
+//! with missing codes, anndata 0.7's `__categories`) on a file written for it.
 //!
 //! Needs `Rscript` with hdf5r, jsonlite and Matrix (`scripts/install-r.sh`). Without Rscript the
 //! test prints why and passes, unless `CI` is set: in CI a missing R is a failure. The R
@@ -18,7 +20,7 @@
 
 use cellucid_bench::cli::export::{self, ExportArgs};
 use cellucid_bench::params::Params;
-use cellucid_core::{Compressed, Dataset, ExportOptions, Label, Matrix, ObsData};
+use cellucid_core::{Compressed, Dataset, DenseArray, ExportOptions, Label, Matrix, ObsColumn, ObsData, ObsFrame, Values, VarFrame};
 use cellucid_datasets::h5ad::{self, Mapping};
 use clap::Parser;
 use serde_json::Value;
@@ -564,4 +566,103 @@ fn r_driver_refuses_with_one_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.starts_with("error: usage: cellucid-r.R") && err.lines().count() == 1, "{err}");
+}
+
+/// Rewrites `obs/<column>` of `path` into anndata 0.7's layout (codes as a plain dataset,
+/// categories in `obs/__categories/<column>`), with hdf5r: our writer only writes ≥ 0.8.
+fn to_legacy_categorical(path: &Path, column: &str) {
+    let script = format!(
+        r#"suppressPackageStartupMessages(library(hdf5r))
+f <- H5File$new("{file}", mode = "r+")
+codes <- f[["obs/{c}/codes"]]$read(); cats <- f[["obs/{c}/categories"]]$read()
+f$link_delete("obs/{c}")
+f$create_group("obs/__categories")
+f[["obs/{c}"]] <- as.integer(codes)
+f[["obs/__categories/{c}"]] <- cats
+f$close_all()"#,
+        file = path.display(),
+        c = column
+    );
+    let o = Command::new("Rscript").arg("-e").arg(script).output().expect("Rscript");
+    assert!(o.status.success(), "legacy rewrite: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn col(name: &str, data: ObsData) -> ObsColumn {
+    ObsColumn { name: name.to_string(), data }
+}
+
+/// Six cells, four genes, every obs column kind the golden files lack.
+fn encodings_fixture() -> Dataset {
+    let s = |x: &str| Some(x.to_string());
+    let obs = ObsFrame {
+        n_rows: 6,
+        columns: vec![
+            col("kind", ObsData::Strings(vec![s("β"), s("a"), s("B"), s("a"), s("ä"), s("B")])),
+            col("maybe", ObsData::Strings(vec![s("x"), None, s("y"), s("x"), None, s("z")])),
+            col("count", ObsData::NullableNumeric { values: Values::I64(vec![1, 0, 3, -4, 5, 0]), missing: vec![false, true, false, false, false, true] }),
+            col("flag", ObsData::NullableBool(vec![Some(true), None, Some(false), Some(true), None, Some(false)])),
+            col("num_cat", ObsData::Categorical { categories: vec![Label::Int(10), Label::Int(2)], codes: vec![0, 1, -1, 1, 0, 0] }),
+            col("float_cat", ObsData::Categorical { categories: vec![Label::Float(0.1), Label::Float(2.5)], codes: vec![1, 1, 0, -1, 0, 1] }),
+            col("legacy", ObsData::Categorical { categories: vec![Label::Str("z".into()), Label::Str("y".into()), Label::Str("unused".into())], codes: vec![0, 1, 1, 0, -1, 0] }),
+            col("ratio", ObsData::Numeric(Values::F32(vec![0.1, -2.5, 3.25, 1e-7, 7.0, 0.3]))),
+            col("small", ObsData::Numeric(Values::I32(vec![1, 2, 3, 4, 5, 6]))),
+            col("ok", ObsData::Bool(vec![true, false, true, true, false, false])),
+        ],
+    };
+    let var = VarFrame {
+        index: ["g1", "g2", "g3", "g4"].iter().map(|g| Label::Str(g.to_string())).collect(),
+        columns: vec![("symbol".to_string(), ["CD3E", "NKG7", "ACTB", "HBB"].iter().map(|g| Label::Str(g.to_string())).collect())],
+    };
+    let x = Compressed {
+        shape: (6, 4),
+        indptr: vec![0, 2, 2, 5, 7],
+        indices: vec![0, 5, 1, 2, 4, 0, 3],
+        data: Values::F32(vec![1.5, 0.1, 3.0, 2.0, 0.7, 9.25, 1e-3]),
+    };
+    // A symmetric graph, CSR: 0-1, 1-2, 3-5.
+    let graph = Compressed {
+        shape: (6, 6),
+        indptr: vec![0, 1, 3, 4, 5, 5, 6],
+        indices: vec![1, 0, 2, 1, 5, 3],
+        data: Values::F64(vec![0.5, 0.5, 0.25, 0.25, 1.0, 1.0]),
+    };
+    Dataset {
+        latent_space: Some(Matrix::Dense(DenseArray::new_2d(6, 2, (0..12).map(|i| i as f64 / 3.0).collect::<Vec<f64>>()))),
+        x_umap_2d: Some(Matrix::Dense(DenseArray::new_2d(6, 2, (0..12).map(|i| i as f32 * 0.1).collect::<Vec<f32>>()))),
+        obs: Some(obs),
+        var: Some(var),
+        gene_expression: Some(Matrix::Csc(x)),
+        connectivities: Some(Matrix::Csr(graph)),
+        ..Dataset::default()
+    }
+}
+
+#[test]
+fn r_driver_reads_other_column_encodings() {
+    if !have_rscript() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("encodings.h5ad");
+    let dataset = encodings_fixture();
+    h5ad::write(&dataset, &input).expect("write fixture");
+    to_legacy_categorical(&input, "legacy");
+    let m = Mapping::written(&dataset);
+    let params = serde_json::json!({
+        "var_gene_id_column": "symbol",
+        "gene_identifiers": ["HBB", "CD3E"],
+        "centroid_outlier_quantile": 0.75,
+        "compression": 3,
+        "inputs": {
+            "latent_space": m.latent_space, "gene_expression": m.gene_expression,
+            "X_umap_2d": m.x_umap[1], "connectivities": m.connectivities,
+        },
+    });
+    let params_path = tmp.path().join("params.json");
+    std::fs::write(&params_path, params.to_string()).expect("write params");
+    check("encodings fixture", &input, &params_path, &[], tmp.path());
+    // The reader saw the 0.7 layout (not the categorical group the writer made).
+    let ours = h5ad::read(&input, &m).expect("read");
+    let legacy = ours.obs.expect("obs").columns.into_iter().find(|c| c.name == "legacy").expect("legacy column");
+    assert!(matches!(legacy.data, ObsData::Categorical { ref categories, .. } if categories.len() == 3));
 }
