@@ -12,7 +12,10 @@
 //! `obs_categorical_dtype` left out, under a file name that needs an id rewrite, to check the
 //! default mapping and the derived values. A third test covers the column encodings the
 //! golden files lack (string arrays, nullable integers/booleans/strings, numeric categories
-//! with missing codes, anndata 0.7's `__categories`) on a file written for it.
+//! with missing codes, anndata 0.7's `__categories`) on a file written for it. A fourth
+//! runs the real (non-recording) path against a test double of the cellucid package
+//! installed into a temporary library: output swallowed, errors as one line, the session
+//! collation code-point order, the lock file removed.
 //!
 //! Needs `Rscript` with hdf5r, jsonlite and Matrix (`scripts/install-r.sh`). Without Rscript the
 //! test prints why and passes, unless `CI` is set: in CI a missing R is a failure. The R
@@ -665,4 +668,76 @@ fn r_driver_reads_other_column_encodings() {
     let ours = h5ad::read(&input, &m).expect("read");
     let legacy = ours.obs.expect("obs").columns.into_iter().find(|c| c.name == "legacy").expect("legacy column");
     assert!(matches!(legacy.data, ObsData::Categorical { ref categories, .. } if categories.len() == 3));
+}
+
+/// A test double of the cellucid package: `cellucid_prepare()` prints and warns (the driver
+/// must swallow that), refuses `dataset_name = "boom"` with a two-line error, and otherwise
+/// writes the names of its arguments into `out_dir`, sorted by the session's collation (the
+/// driver must have made it code-point order: `X_umap_3d` before `compression`, as Python's
+/// sorted()), and leaves a lock file beside it, as 0.9.2 does (the driver must remove it).
+const FAKE_PREPARE: &str = r#"cellucid_prepare <- function(..., out_dir) {
+  args <- list(...)
+  cat("progress on stdout\n"); message("progress on stderr"); warning("a warning")
+  if (identical(args$dataset_name, "boom")) stop("refused:\nsecond line")
+  dir.create(out_dir)
+  file.create(file.path(dirname(out_dir), paste0(".", basename(out_dir), ".cellucid.lock")))
+  writeLines(sort(names(args)), file.path(out_dir, "args.txt"))
+  invisible(NULL)
+}
+"#;
+
+fn install_fake_cellucid(tmp: &Path) -> PathBuf {
+    let src = tmp.join("src/cellucid");
+    std::fs::create_dir_all(src.join("R")).expect("mkdir");
+    std::fs::write(
+        src.join("DESCRIPTION"),
+        "Package: cellucid\nVersion: 0.0.0.9000\nTitle: Test Double\nDescription: cellucid_prepare() for a driver test.\n\
+         License: MIT\nAuthor: test\nMaintainer: test <test@example.org>\n",
+    )
+    .expect("DESCRIPTION");
+    std::fs::write(src.join("NAMESPACE"), "export(cellucid_prepare)\n").expect("NAMESPACE");
+    std::fs::write(src.join("R/prepare.R"), FAKE_PREPARE).expect("prepare.R");
+    let lib = tmp.join("lib");
+    std::fs::create_dir_all(&lib).expect("mkdir lib");
+    let o = Command::new("R").args(["CMD", "INSTALL", "-l"]).arg(&lib).arg(&src).output().expect("R CMD INSTALL");
+    assert!(o.status.success(), "installing the test double: {}", String::from_utf8_lossy(&o.stderr));
+    lib
+}
+
+#[test]
+fn r_driver_calls_cellucid_prepare_quietly() {
+    if !have_rscript() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lib = install_fake_cellucid(tmp.path());
+    let case = shared().join("golden/case02_csr_q8_gz6_graph");
+    let driver = |params: &Path, out: &Path| {
+        Command::new("Rscript")
+            .arg(repo().join("scripts/writers/cellucid-r.R"))
+            .args(["export".as_ref(), case.join("input.h5ad").as_os_str(), out.as_os_str(), "--params".as_ref(), params.as_os_str()])
+            .env("R_LIBS", &lib)
+            .env_remove("CELLUCID_R_RECORD")
+            .output()
+            .expect("Rscript")
+    };
+    let out = tmp.path().join("export");
+    let o = driver(&case.join("params.json"), &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "cellucid_prepare()'s output must be swallowed");
+    let names = std::fs::read_to_string(out.join("args.txt")).expect("the double ran");
+    let mut want = vec![
+        "X_umap_3d", "compression", "connectivities", "created_at", "dataset_id", "dataset_name", "force",
+        "gene_expression", "latent_space", "obs", "obs_categorical_dtype", "obs_continuous_quantization", "obs_keys",
+        "var", "var_quantization",
+    ];
+    want.sort_unstable();
+    assert_eq!(names.lines().collect::<Vec<_>>(), want, "arguments passed (out_dir aside), in code-point order");
+    assert!(!tmp.path().join(".export.cellucid.lock").exists(), "the lock file this run created is removed");
+
+    let boom = tmp.path().join("boom.json");
+    std::fs::write(&boom, r#"{"dataset_name": "boom"}"#).expect("write");
+    let o = driver(&boom, &tmp.path().join("refused"));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "error: refused: | second line\n");
 }

@@ -70,7 +70,8 @@
 #   category labels become text, their shortest round-trip digits, since an R factor's levels
 #   are text; boolean categories become a logical column); string arrays -> character (NA
 #   for missing; cellucid_prepare() orders their levels by the session collation, so this
-#   script sets LC_COLLATE to C.UTF-8: code-point order, as Python's sorted()); numbers ->
+#   script sets LC_COLLATE to C: code-point order, as Python's sorted(). LC_ALL=C.UTF-8 is
+#   not enough: Debian's R collates with ICU there, case-insensitively); numbers ->
 #   integer (when hdf5r reads them losslessly as integer) or double; bool -> logical;
 #   nullable-integer / nullable-boolean / nullable-string-array -> the same with NA at the mask.
 #   Both AnnData dataframe encodings are read: >= 0.8 `categorical` groups (codes +
@@ -94,8 +95,11 @@ suppressPackageStartupMessages({
 # Matrix is loaded only when a sparse matrix is read (read_sparse): it is the slowest of the
 # three to load and many inputs have none.
 
-# Factor levels of character columns follow the collation; C.UTF-8 is code-point order.
-invisible(Sys.setlocale("LC_COLLATE", "C.UTF-8") != "" || Sys.setlocale("LC_COLLATE", "C") != "")
+# cellucid_prepare() orders a character column's levels with order(), i.e. by the session's
+# collation. Python sorts by code point. Only LC_COLLATE=C gives that in R (strcmp on UTF-8
+# bytes = code-point order): Debian's R is built with ICU, and in any other locale, C.UTF-8
+# included, it collates with ICU's root locale ("a" "B" "b", not "B" "a" "b").
+invisible(Sys.setlocale("LC_COLLATE", "C"))
 invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))
 
 USAGE <- "usage: cellucid-r.R [export] INPUT.h5ad OUT_DIR --params PARAMS.json"
