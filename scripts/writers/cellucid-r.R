@@ -99,8 +99,9 @@ suppressPackageStartupMessages({
 # collation. Python sorts by code point. Only LC_COLLATE=C gives that in R (strcmp on UTF-8
 # bytes = code-point order): Debian's R is built with ICU, and in any other locale, C.UTF-8
 # included, it collates with ICU's root locale ("a" "B" "b", not "B" "a" "b").
-invisible(Sys.setlocale("LC_COLLATE", "C"))
-invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))
+# (suppressWarnings: a system without C.UTF-8 must not print; strings are marked UTF-8 anyway.)
+invisible(suppressWarnings(Sys.setlocale("LC_COLLATE", "C")))
+invisible(suppressWarnings(Sys.setlocale("LC_CTYPE", "C.UTF-8")))
 
 USAGE <- "usage: cellucid-r.R [export] INPUT.h5ad OUT_DIR --params PARAMS.json"
 PREPARE_PARAMS <- c(
