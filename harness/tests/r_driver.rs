@@ -23,7 +23,9 @@
 
 use cellucid_bench::cli::export::{self, ExportArgs};
 use cellucid_bench::params::Params;
-use cellucid_core::{Compressed, Dataset, DenseArray, ExportOptions, Label, Matrix, ObsColumn, ObsData, ObsFrame, Values, VarFrame};
+use cellucid_core::{
+    Compressed, Dataset, DenseArray, ExportOptions, Label, Matrix, ObsColumn, ObsData, ObsFrame, Values, VarFrame,
+};
 use cellucid_datasets::h5ad::{self, Mapping};
 use clap::Parser;
 use serde_json::Value;
@@ -195,7 +197,9 @@ fn assert_matrix(what: &str, got: &Value, want: &Matrix) {
             assert_eq!(kind(got), "dgCMatrix", "{what}: R has a {}, ours is sparse", kind(got));
             assert_eq!(ints(&got["dim"], what), vec![m.shape.0 as u64, m.shape.1 as u64], "{what}: dim");
             let (p, i, x) = match want {
-                Matrix::Csc(m) => (m.indptr.clone(), m.indices.iter().map(|&i| i as u64).collect(), m.data.to_f64_vec()),
+                Matrix::Csc(m) => {
+                    (m.indptr.clone(), m.indices.iter().map(|&i| i as u64).collect(), m.data.to_f64_vec())
+                }
                 _ => csr_to_csc(m),
             };
             assert_eq!(ints(&got["p"], what), p, "{what}: column pointers");
@@ -270,10 +274,8 @@ fn assert_obs_column(what: &str, class: &str, got: &Value, want: &ObsData) {
         }
         ObsData::Categorical { categories, codes } if categories.iter().all(|c| matches!(c, Label::Bool(_))) => {
             assert_eq!(class, "logical", "{what}: boolean categories arrive as a logical column");
-            let ours: Vec<Option<bool>> = codes
-                .iter()
-                .map(|&c| (c >= 0).then(|| matches!(categories[c as usize], Label::Bool(true))))
-                .collect();
+            let ours: Vec<Option<bool>> =
+                codes.iter().map(|&c| (c >= 0).then(|| matches!(categories[c as usize], Label::Bool(true)))).collect();
             assert_eq!(bools(&got["values"], what), ours, "{what}: values");
         }
         ObsData::Categorical { categories, codes } => {
@@ -331,7 +333,9 @@ fn assert_var_value(what: &str, col: &Value, i: usize, want: &Label) {
             let code = v["codes"][i].as_i64();
             match code {
                 None => assert!(missing, "{what}[{i}]: NA in R, {want:?} in ours"),
-                Some(c) => assert_label(&format!("{what}[{i}]"), v["levels"][(c - 1) as usize].as_str().unwrap_or(""), want),
+                Some(c) => {
+                    assert_label(&format!("{what}[{i}]"), v["levels"][(c - 1) as usize].as_str().unwrap_or(""), want)
+                }
             }
         }
         "character" => match v["values"][i].as_str() {
@@ -361,12 +365,13 @@ fn assert_var(args: &serde_json::Map<String, Value>, ds: &Dataset) {
     };
     let got = args.get("var").expect("var recorded with gene_expression");
     assert_eq!(got["nrow"].as_u64(), Some(want.len() as u64), "var rows");
-    let ids: Vec<Label> = strs(&got["row_names"], "var row names")
-        .into_iter()
-        .map(|s| Label::Str(s.expect("row name")))
+    let ids: Vec<Label> =
+        strs(&got["row_names"], "var row names").into_iter().map(|s| Label::Str(s.expect("row name"))).collect();
+    let ours: Vec<Label> = want
+        .index
+        .iter()
+        .map(|l| if let Label::Str(_) = l { l.clone() } else { panic!("non-text var index {l:?}") })
         .collect();
-    let ours: Vec<Label> =
-        want.index.iter().map(|l| if let Label::Str(_) = l { l.clone() } else { panic!("non-text var index {l:?}") }).collect();
     assert_eq!(ids, ours, "var ids (row names)");
     let cols = frame_columns(got, "var");
     let names: Vec<&str> = cols.iter().filter_map(|c| c["name"].as_str()).collect();
@@ -420,11 +425,34 @@ fn opt_num(args: &serde_json::Map<String, Value>, name: &str, default: Option<f6
 }
 
 const PREPARE_ARGS: &[&str] = &[
-    "latent_space", "obs", "var", "gene_expression", "var_gene_id_column", "gene_identifiers", "connectivities",
-    "out_dir", "obs_keys", "centroid_outlier_quantile", "centroid_min_points", "force", "var_quantization",
-    "obs_continuous_quantization", "obs_categorical_dtype", "compression", "dataset_name", "dataset_id",
-    "dataset_description", "source_name", "source_url", "source_citation", "X_umap_1d", "X_umap_2d", "X_umap_3d",
-    "vector_fields", "vector_field_default", "created_at",
+    "latent_space",
+    "obs",
+    "var",
+    "gene_expression",
+    "var_gene_id_column",
+    "gene_identifiers",
+    "connectivities",
+    "out_dir",
+    "obs_keys",
+    "centroid_outlier_quantile",
+    "centroid_min_points",
+    "force",
+    "var_quantization",
+    "obs_continuous_quantization",
+    "obs_categorical_dtype",
+    "compression",
+    "dataset_name",
+    "dataset_id",
+    "dataset_description",
+    "source_name",
+    "source_url",
+    "source_citation",
+    "X_umap_1d",
+    "X_umap_2d",
+    "X_umap_3d",
+    "vector_fields",
+    "vector_field_default",
+    "created_at",
 ];
 
 fn assert_options(args: &serde_json::Map<String, Value>, o: &ExportOptions, out_dir: &Path) {
@@ -439,9 +467,21 @@ fn assert_options(args: &serde_json::Map<String, Value>, o: &ExportOptions, out_
         "obs_continuous_quantization"
     );
     assert_eq!(opt_num(args, "compression", None), f(o.compression), "compression");
-    assert_eq!(opt_num(args, "centroid_outlier_quantile", Some(0.95)), o.centroid_outlier_quantile, "centroid_outlier_quantile");
-    assert_eq!(opt_num(args, "centroid_min_points", Some(10.0)), Some(o.centroid_min_points as f64), "centroid_min_points");
-    assert_eq!(opt_str(args, "obs_categorical_dtype").as_deref(), Some(o.obs_categorical_dtype.as_str()), "obs_categorical_dtype");
+    assert_eq!(
+        opt_num(args, "centroid_outlier_quantile", Some(0.95)),
+        o.centroid_outlier_quantile,
+        "centroid_outlier_quantile"
+    );
+    assert_eq!(
+        opt_num(args, "centroid_min_points", Some(10.0)),
+        Some(o.centroid_min_points as f64),
+        "centroid_min_points"
+    );
+    assert_eq!(
+        opt_str(args, "obs_categorical_dtype").as_deref(),
+        Some(o.obs_categorical_dtype.as_str()),
+        "obs_categorical_dtype"
+    );
     assert_eq!(opt_str(args, "dataset_name").as_deref(), Some(o.dataset_name.as_str()), "dataset_name");
     assert_eq!(opt_str(args, "dataset_id").as_deref(), Some(o.dataset_id.as_str()), "dataset_id");
     assert_eq!(opt_strs(args, "obs_keys"), o.obs_keys, "obs_keys");
@@ -516,7 +556,8 @@ fn r_driver_passes_what_our_reader_takes() {
     }
     let started = std::time::Instant::now();
     let cases = golden_cases();
-    let with_defaults = ["case02_csr_q8_gz6_graph", "case05_cats255_uint8_bool_int", "case06_cats300_uint16", "case09_dense_graph_f64"];
+    let with_defaults =
+        ["case02_csr_q8_gz6_graph", "case05_cats255_uint8_bool_int", "case06_cats300_uint16", "case09_dense_graph_f64"];
     // Two workers at a time: each R process is single-threaded and CI has 2 cores.
     let mut jobs: Vec<(PathBuf, bool)> = cases.iter().map(|c| (c.clone(), false)).collect();
     jobs.extend(cases.iter().filter(|c| with_defaults.iter().any(|n| c.ends_with(n))).map(|c| (c.clone(), true)));
@@ -557,7 +598,14 @@ fn r_driver_refuses_with_one_line() {
     let case = shared().join("golden/case01_dense_f32_plain");
     let bad = tmp.path().join("bad.json");
     std::fs::write(&bad, r#"{"compression": 6, "compresion": 6}"#).expect("write");
-    let run = |args: &[&std::ffi::OsStr]| Command::new("Rscript").arg(repo().join("scripts/writers/cellucid-r.R")).args(args).env("CELLUCID_R_RECORD", tmp.path().join("a.json")).output().expect("Rscript");
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new("Rscript")
+            .arg(repo().join("scripts/writers/cellucid-r.R"))
+            .args(args)
+            .env("CELLUCID_R_RECORD", tmp.path().join("a.json"))
+            .output()
+            .expect("Rscript")
+    };
     let input = case.join("input.h5ad");
     let out = tmp.path().join("out");
     let o = run(&[input.as_os_str(), out.as_os_str(), "--params".as_ref(), bad.as_os_str()]);
@@ -602,11 +650,35 @@ fn encodings_fixture() -> Dataset {
         columns: vec![
             col("kind", ObsData::Strings(vec![s("β"), s("a"), s("B"), s("a"), s("ä"), s("B")])),
             col("maybe", ObsData::Strings(vec![s("x"), None, s("y"), s("x"), None, s("z")])),
-            col("count", ObsData::NullableNumeric { values: Values::I64(vec![1, 0, 3, -4, 5, 0]), missing: vec![false, true, false, false, false, true] }),
+            col(
+                "count",
+                ObsData::NullableNumeric {
+                    values: Values::I64(vec![1, 0, 3, -4, 5, 0]),
+                    missing: vec![false, true, false, false, false, true],
+                },
+            ),
             col("flag", ObsData::NullableBool(vec![Some(true), None, Some(false), Some(true), None, Some(false)])),
-            col("num_cat", ObsData::Categorical { categories: vec![Label::Int(10), Label::Int(2)], codes: vec![0, 1, -1, 1, 0, 0] }),
-            col("float_cat", ObsData::Categorical { categories: vec![Label::Float(0.1), Label::Float(2.5)], codes: vec![1, 1, 0, -1, 0, 1] }),
-            col("legacy", ObsData::Categorical { categories: vec![Label::Str("z".into()), Label::Str("y".into()), Label::Str("unused".into())], codes: vec![0, 1, 1, 0, -1, 0] }),
+            col(
+                "num_cat",
+                ObsData::Categorical {
+                    categories: vec![Label::Int(10), Label::Int(2)],
+                    codes: vec![0, 1, -1, 1, 0, 0],
+                },
+            ),
+            col(
+                "float_cat",
+                ObsData::Categorical {
+                    categories: vec![Label::Float(0.1), Label::Float(2.5)],
+                    codes: vec![1, 1, 0, -1, 0, 1],
+                },
+            ),
+            col(
+                "legacy",
+                ObsData::Categorical {
+                    categories: vec![Label::Str("z".into()), Label::Str("y".into()), Label::Str("unused".into())],
+                    codes: vec![0, 1, 1, 0, -1, 0],
+                },
+            ),
             col("ratio", ObsData::Numeric(Values::F32(vec![0.1, -2.5, 3.25, 1e-7, 7.0, 0.3]))),
             col("small", ObsData::Numeric(Values::I32(vec![1, 2, 3, 4, 5, 6]))),
             col("ok", ObsData::Bool(vec![true, false, true, true, false, false])),
@@ -614,7 +686,10 @@ fn encodings_fixture() -> Dataset {
     };
     let var = VarFrame {
         index: ["g1", "g2", "g3", "g4"].iter().map(|g| Label::Str(g.to_string())).collect(),
-        columns: vec![("symbol".to_string(), ["CD3E", "NKG7", "ACTB", "HBB"].iter().map(|g| Label::Str(g.to_string())).collect())],
+        columns: vec![(
+            "symbol".to_string(),
+            ["CD3E", "NKG7", "ACTB", "HBB"].iter().map(|g| Label::Str(g.to_string())).collect(),
+        )],
     };
     let x = Compressed {
         shape: (6, 4),
@@ -630,7 +705,11 @@ fn encodings_fixture() -> Dataset {
         data: Values::F64(vec![0.5, 0.5, 0.25, 0.25, 1.0, 1.0]),
     };
     Dataset {
-        latent_space: Some(Matrix::Dense(DenseArray::new_2d(6, 2, (0..12).map(|i| i as f64 / 3.0).collect::<Vec<f64>>()))),
+        latent_space: Some(Matrix::Dense(DenseArray::new_2d(
+            6,
+            2,
+            (0..12).map(|i| i as f64 / 3.0).collect::<Vec<f64>>(),
+        ))),
         x_umap_2d: Some(Matrix::Dense(DenseArray::new_2d(6, 2, (0..12).map(|i| i as f32 * 0.1).collect::<Vec<f32>>()))),
         obs: Some(obs),
         var: Some(var),
@@ -715,7 +794,13 @@ fn r_driver_calls_cellucid_prepare_quietly() {
     let driver = |params: &Path, out: &Path| {
         Command::new("Rscript")
             .arg(repo().join("scripts/writers/cellucid-r.R"))
-            .args(["export".as_ref(), case.join("input.h5ad").as_os_str(), out.as_os_str(), "--params".as_ref(), params.as_os_str()])
+            .args([
+                "export".as_ref(),
+                case.join("input.h5ad").as_os_str(),
+                out.as_os_str(),
+                "--params".as_ref(),
+                params.as_os_str(),
+            ])
             .env("R_LIBS", &lib)
             .env_remove("CELLUCID_R_RECORD")
             .output()
@@ -727,9 +812,21 @@ fn r_driver_calls_cellucid_prepare_quietly() {
     assert!(o.stdout.is_empty() && o.stderr.is_empty(), "cellucid_prepare()'s output must be swallowed");
     let names = std::fs::read_to_string(out.join("args.txt")).expect("the double ran");
     let mut want = vec![
-        "X_umap_3d", "compression", "connectivities", "created_at", "dataset_id", "dataset_name", "force",
-        "gene_expression", "latent_space", "obs", "obs_categorical_dtype", "obs_continuous_quantization", "obs_keys",
-        "var", "var_quantization",
+        "X_umap_3d",
+        "compression",
+        "connectivities",
+        "created_at",
+        "dataset_id",
+        "dataset_name",
+        "force",
+        "gene_expression",
+        "latent_space",
+        "obs",
+        "obs_categorical_dtype",
+        "obs_continuous_quantization",
+        "obs_keys",
+        "var",
+        "var_quantization",
     ];
     want.sort_unstable();
     assert_eq!(names.lines().collect::<Vec<_>>(), want, "arguments passed (out_dir aside), in code-point order");
