@@ -8,6 +8,8 @@ bash scripts/install-deps.sh
 bash scripts/install-fs-deps.sh
 # Headless Chromium for the HTML report test, and the plots' font.
 bash scripts/install-browser.sh
+# R with hdf5r, jsonlite and Matrix for the cellucid-r driver's mapping test (harness/tests/r_driver.rs).
+bash scripts/install-r.sh
 SHARED="${CELLUCID_SHARED:-$(cd .. && pwd)/shared}"
 if [ -f "$SHARED/peer/setup.sh" ]; then
   bash "$SHARED/peer/setup.sh" .venv-peer >/dev/null

@@ -133,7 +133,9 @@ fn id_from_stem(stem: &str) -> String {
     id
 }
 
-fn mapping(a: &ExportArgs, params: Option<&Params>) -> Result<Mapping> {
+/// The input mapping `export` reads with (public so that other writers' drivers can be
+/// tested against exactly what this CLI takes from a file: harness/tests/r_driver.rs).
+pub fn mapping(a: &ExportArgs, params: Option<&Params>) -> Result<Mapping> {
     let mut m = match params.filter(|p| p.inputs.is_some()) {
         Some(p) => Mapping::from_params_text(&p.text).context("params.json inputs")?,
         None => Mapping::scanpy_defaults(&a.input).with_context(|| format!("cannot inspect {}", a.input.display()))?,
@@ -164,7 +166,8 @@ fn mapping(a: &ExportArgs, params: Option<&Params>) -> Result<Mapping> {
     Ok(m)
 }
 
-fn options(a: &ExportArgs, params: Option<&Params>, dataset: &cellucid_core::Dataset) -> Result<ExportOptions> {
+/// The `ExportOptions` `export` exports with, defaults included (public for the same reason).
+pub fn options(a: &ExportArgs, params: Option<&Params>, dataset: &cellucid_core::Dataset) -> Result<ExportOptions> {
     let stem = a.input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dataset".into());
     let mut o = ExportOptions::new(stem.clone(), id_from_stem(&stem), "");
     if let Some(p) = params {
