@@ -1,10 +1,13 @@
 //! Every rule of thumb of the guide, with an id, and a verdict on this machine with the
 //! numbers behind it. Verdicts read the same cells as the tables, through the tables'
 //! own helpers, so a verdict and its table never disagree.
+//!
+//! Verdicts are per writer ([`matrix`]): each writer's rules are judged on that writer's
+//! own runs only ([`verdicts`] on an [`Input::only`]), never on a fit that mixes writers.
 
 use crate::model::Codec;
 use crate::recommend::{recommend, Setting};
-use crate::report::fmt_num;
+use crate::report::{fmt_num, MIN_RUNS};
 use crate::stats::Interval;
 use crate::tables::{levers, quantization, scale, scaling, Input};
 use serde::Serialize;
@@ -39,6 +42,59 @@ pub struct Verdict {
     pub evidence: String,
 }
 
+/// One rule's verdict for one writer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Judgement {
+    pub writer: String,
+    pub outcome: Outcome,
+    pub evidence: String,
+}
+
+/// One rule, judged for every writer (in the report's writer order).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerdictRow {
+    pub id: String,
+    pub rule: String,
+    pub by_writer: Vec<Judgement>,
+}
+
+/// The rule × writer matrix over the input's writers.
+pub fn matrix(input: &Input) -> Vec<VerdictRow> {
+    let mut rows: Vec<VerdictRow> = Vec::new();
+    for w in &input.writers {
+        let one = input.only(w);
+        for v in verdicts(&one) {
+            let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, v.outcome, v.evidence) };
+            match rows.iter_mut().find(|r| r.id == v.id) {
+                Some(r) => r.by_writer.push(j),
+                None => rows.push(VerdictRow { id: v.id, rule: v.rule, by_writer: vec![j] }),
+            }
+        }
+    }
+    rows
+}
+
+/// A "not measured" says why for this writer: no runs at all (all skipped for the
+/// budget, or none in the results), or too few runs per cell.
+fn explain(input: &Input, outcome: Outcome, evidence: String) -> String {
+    if outcome != Outcome::NotMeasured {
+        return evidence;
+    }
+    let w = input.writer();
+    let skipped = input.skipped.len();
+    if input.cells.is_empty() {
+        return match skipped {
+            0 => format!("no runs of {w} in the results"),
+            n => format!("no measured runs of {w}: {n} cell(s) skipped over its budget (predictions only)"),
+        };
+    }
+    if !input.cells.iter().any(|c| c.enough()) {
+        let most = input.cells.iter().map(|c| c.n()).max().unwrap_or(0);
+        return format!("{evidence} ({w}: too few runs, at most {most} per cell; {MIN_RUNS} needed)");
+    }
+    evidence
+}
+
 fn v(id: &str, rule: &str, outcome: Outcome, evidence: String) -> Verdict {
     Verdict { id: id.into(), rule: rule.into(), outcome, evidence }
 }
@@ -51,7 +107,7 @@ fn ci(r: (f64, Interval)) -> String {
 /// [0.85, 1.15]; partly within [0.6, 1.4].
 fn linear(id: &str, rule: &str, fit: Option<crate::stats::PowerFit>, what: &str) -> Verdict {
     match fit {
-        None => v(id, rule, Outcome::NotMeasured, format!("{what}: needs at least two levels in the results")),
+        None => v(id, rule, Outcome::NotMeasured, format!("{what}: needs at least two levels, each with {MIN_RUNS} runs")),
         Some(f) => {
             let e = f.exponent;
             let o = if (0.85..=1.15).contains(&e) {
@@ -71,8 +127,9 @@ fn spec(part: &str, bytes: bool, against: &str) -> &'static scaling::Spec {
     scaling::SPECS.iter().find(|s| s.part == part && s.bytes == bytes && s.against == against).unwrap_or(&scaling::SPECS[0])
 }
 
+/// Every rule for [`Input::writer`], from its cells only.
 pub fn verdicts(input: &Input) -> Vec<Verdict> {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut out = Vec::new();
 
     // --- What scales with what ---
@@ -300,7 +357,7 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
     });
 
     // --- filesystems ---
-    let ours: Vec<crate::cells::CellRuns> = input.cells.iter().filter(|c| c.first().subject == "ours").cloned().collect();
+    let ours: Vec<crate::cells::CellRuns> = input.writer_cells();
     let net = crate::cells::pairs(&ours, &["target"], |s| s.target.starts_with("sshfs") && !s.durable() && !s.cold(), |s| s.target == "disk");
     let rule = "Export to a local SSD, not a network drive.";
     let (r, n) = crate::tables::filesystems::time_ratio(&net);

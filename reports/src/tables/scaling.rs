@@ -74,7 +74,7 @@ pub fn fit(cells: &[CellRuns], spec: &Spec) -> Option<PowerFit> {
 }
 
 pub fn table(input: &Input) -> Table {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut rows = Vec::new();
     for spec in SPECS {
         let f = fit(&cells, spec);
