@@ -123,6 +123,17 @@ fn linear(id: &str, rule: &str, fit: Option<crate::stats::PowerFit>, what: &str)
     }
 }
 
+const NO_PHASES: &str = "no phase reports (this writer does not report per-part times and bytes)";
+
+/// [`linear`] on a per-part fit; for a writer without phase reports, not measured for
+/// that reason (not for want of levels).
+fn part_linear(id: &str, rule: &str, cells: &[crate::cells::CellRuns], s: &scaling::Spec, what: &str) -> Verdict {
+    if !cells.is_empty() && !scaling::has_phases(cells) {
+        return v(id, rule, Outcome::NotMeasured, NO_PHASES.into());
+    }
+    linear(id, rule, scaling::fit(cells, s), what)
+}
+
 /// Files beside the gene files that still count as "one file per gene": the manifests,
 /// obs and embedding files of a folder (26 at most in the guide's sweep).
 const FEW_FILES: i64 = 64;
@@ -159,7 +170,7 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
         })
         .collect();
     out.push(match emb_share.iter().copied().fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b)))) {
-        None => v("embeddings-cheap", "Embeddings are cheap; their disk size is tiny compared to gene expression.", Outcome::NotMeasured, "no phase reports (this writer does not report per-part times and bytes)".into()),
+        None => v("embeddings-cheap", "Embeddings are cheap; their disk size is tiny compared to gene expression.", Outcome::NotMeasured, NO_PHASES.into()),
         Some(m) => v(
             "embeddings-cheap",
             "Embeddings are cheap; their disk size is tiny compared to gene expression.",
@@ -167,8 +178,8 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
             format!("embeddings take at most {} % of an export's time or bytes over {} cells", fmt_num(m * 100.0), emb_share.len()),
         ),
     });
-    out.push(linear("obs-linear-cells", "Obs work scales as O(n_cells · n_obs_fields): linear in cells.", scaling::fit(&cells, spec("obs", false, "cells")), "obs time vs cells"));
-    out.push(linear("obs-linear-fields", "Obs work scales as O(n_cells · n_obs_fields): linear in fields.", scaling::fit(&cells, spec("obs", false, "fields")), "obs time vs fields"));
+    out.push(part_linear("obs-linear-cells", "Obs work scales as O(n_cells · n_obs_fields): linear in cells.", &cells, spec("obs", false, "cells"), "obs time vs cells"));
+    out.push(part_linear("obs-linear-fields", "Obs work scales as O(n_cells · n_obs_fields): linear in fields.", &cells, spec("obs", false, "fields"), "obs time vs fields"));
     let (genes_part, genes_what) = gene_part(&cells);
     out.push(linear("genes-time-linear-cells", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in cells.", scaling::fit(&cells, spec(genes_part, false, "cells")), &format!("{genes_what} time vs cells")));
     out.push(linear("genes-time-linear-genes", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in exported genes.", scaling::fit(&cells, spec(genes_part, false, "exported genes")), &format!("{genes_what} time vs exported genes")));
@@ -410,8 +421,8 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
     let mint = shares.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
     let medt = crate::stats::median(&shares.iter().map(|s| s.1).collect::<Vec<_>>()).unwrap_or(f64::NAN);
     if shares.is_empty() {
-        out.push(v("huge-means-genes", "Export is huge → too many genes exported.", Outcome::NotMeasured, "no phase reports (this writer does not report per-part times and bytes)".into()));
-        out.push(v("slow-means-genes", "Export is slow → same root cause (genes), plus filesystem limitations.", Outcome::NotMeasured, "no phase reports (this writer does not report per-part times and bytes)".into()));
+        out.push(v("huge-means-genes", "Export is huge → too many genes exported.", Outcome::NotMeasured, NO_PHASES.into()));
+        out.push(v("slow-means-genes", "Export is slow → same root cause (genes), plus filesystem limitations.", Outcome::NotMeasured, NO_PHASES.into()));
     } else {
         out.push(v("huge-means-genes", "Export is huge → too many genes exported.", if minb > 0.8 { Outcome::Holds } else { Outcome::Partly }, format!("gene payloads are ≥ {} % of the folder's bytes in every all-gene export ({} cells)", fmt_num(minb * 100.0), shares.len())));
         out.push(v("slow-means-genes", "Export is slow → same root cause (genes), plus filesystem limitations.", if medt > 0.5 { if mint > 0.5 { Outcome::Holds } else { Outcome::Partly } } else { Outcome::DoesNotHold }, format!("the gene phase is {}–{} % (median {} %) of the exporter's in-process time", fmt_num(mint * 100.0), fmt_num(shares.iter().map(|s| s.1).fold(0.0, f64::max) * 100.0), fmt_num(medt * 100.0))));
