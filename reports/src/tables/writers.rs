@@ -84,7 +84,9 @@ fn measured(c: &CellRuns, base: Option<&CellRuns>, baseline: &str) -> Vec<Cell> 
     // Bytes, files and memory need one run (the first two are deterministic).
     row.push(Cell::num(c.median(|s| s.bytes_apparent as f64) / 1e6));
     row.push(Cell::int(c.median(|s| s.files as f64) as u64));
-    row.push(Cell::num(c.median(|s| s.max_rss_bytes as f64) / 1e6));
+    // Stores before the launcher recorded no peak (0): say so rather than print 0.
+    let rss = c.values(|s| if s.max_rss_bytes > 0 { s.max_rss_bytes as f64 / 1e6 } else { f64::NAN });
+    row.push(stats::median(&rss).map_or(Cell::missing("not recorded"), Cell::num));
     let eff = c.values(|s| s.efficiency.unwrap_or(f64::NAN));
     row.push(match stats::median(&eff) {
         Some(e) if c.enough() => Cell::num(e * 100.0),
