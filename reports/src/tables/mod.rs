@@ -39,7 +39,7 @@ pub struct Input<'a> {
 impl<'a> Input<'a> {
     /// The results narrowed to `writers` (which the caller has checked exist).
     pub fn new(results: &'a Results, budget: Budget, writers: Vec<String>, baseline: String) -> Input<'a> {
-        let selected = |s: &&Sample| writers.iter().any(|w| *w == s.writer);
+        let selected = |s: &&Sample| writers.contains(&s.writer);
         Input {
             cells: cells::group(results.samples().filter(selected)),
             skipped: results.skipped().filter(selected).collect(),
@@ -91,8 +91,11 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Tables and plots, in the guide's order.
+pub type Built = (Vec<Table>, Vec<Plot>);
+
 /// Tables 1–8 and the plots of one writer, in the guide's order.
-pub fn build_one(input: &Input) -> (Vec<Table>, Vec<Plot>) {
+pub fn build_one(input: &Input) -> Built {
     let mut tables = Vec::new();
     let mut plots = Vec::new();
     tables.push(scaling::table(input));
@@ -112,8 +115,8 @@ pub fn build_one(input: &Input) -> (Vec<Table>, Vec<Plot>) {
 
 /// Every table and plot: tables 1–8 per selected writer, set side by side, then
 /// table 9 (the writers on the same cells).
-pub fn build(input: &Input) -> (Vec<Table>, Vec<Plot>) {
-    let per_writer: Vec<(String, (Vec<Table>, Vec<Plot>))> =
+pub fn build(input: &Input) -> Built {
+    let per_writer: Vec<(String, Built)> =
         input.writers.iter().map(|w| (w.clone(), build_one(&input.only(w)))).collect();
     let count = per_writer.first().map_or(0, |(_, (t, _))| t.len());
     let mut tables: Vec<Table> = (0..count)
