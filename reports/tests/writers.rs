@@ -134,10 +134,18 @@ fn verdict_matrix_judges_each_writer_on_its_own_runs() {
     assert!(ours.evidence.contains("gene time") && ours.evidence.contains("exponent 1.00"), "{}", ours.evidence);
     let py = rule("genes-time-linear-cells", PY);
     assert_eq!(py.outcome, Outcome::Holds, "{}", py.evidence);
-    assert!(py.evidence.contains("whole-export"), "a writer without phases is judged on the whole export: {}", py.evidence);
+    assert!(
+        py.evidence.contains("whole-export"),
+        "a writer without phases is judged on the whole export: {}",
+        py.evidence
+    );
     let rr = rule("genes-time-linear-cells", R);
     assert_eq!(rr.outcome, Outcome::DoesNotHold, "{}", rr.evidence);
-    assert!(rr.evidence.contains("exponent 2.00") && rr.evidence.contains("2 points"), "only R's two measured sizes: {}", rr.evidence);
+    assert!(
+        rr.evidence.contains("exponent 2.00") && rr.evidence.contains("2 points"),
+        "only R's two measured sizes: {}",
+        rr.evidence
+    );
     // Phase-only rules: ours judged, the others not measured with the reason.
     assert_ne!(rule("huge-means-genes", BENCH).outcome, Outcome::NotMeasured);
     let no_phase = rule("huge-means-genes", PY);
@@ -163,7 +171,11 @@ fn skipped_samples_enter_no_statistic() {
     assert_eq!(r_rows.len(), 2);
     assert!(r_rows.iter().all(|row| row[cells].value != Some(40_000.0)));
     // A writer whose every cell was skipped has no measurement at all.
-    let only_skipped = store(vec![header(Some(&[BENCH, R])), sample(Who::Writer(BENCH), 10_000, 1_000, 1, 0.1, true), skipped(R, 40_000, 1_000, 9_999.0)]);
+    let only_skipped = store(vec![
+        header(Some(&[BENCH, R])),
+        sample(Who::Writer(BENCH), 10_000, 1_000, 1, 0.1, true),
+        skipped(R, 40_000, 1_000, 9_999.0),
+    ]);
     let r = report(&Results::new(vec![only_skipped]), &[], None);
     let j = r.verdict("genes-time-linear-cells", R).unwrap();
     assert_eq!(j.outcome, Outcome::NotMeasured);
@@ -205,7 +217,8 @@ fn table_nine_pairs_the_same_cells_across_writers() {
         }
     }
     // The skipped cell: a prediction in its own column, nothing in the measured ones.
-    let skipped: Vec<&Vec<_>> = t.rows.iter().filter(|row| row[writer].text == R && row[predicted].value.is_some()).collect();
+    let skipped: Vec<&Vec<_>> =
+        t.rows.iter().filter(|row| row[writer].text == R && row[predicted].value.is_some()).collect();
     assert_eq!(skipped.len(), 1);
     let row = skipped[0];
     assert!(row[what].text.starts_with("40000×1000"), "{}", row[what].text);
@@ -248,7 +261,9 @@ fn tables_render_for_one_writer_or_side_by_side() {
     assert_eq!(table(&one, "gene-expression").rows.len(), 2);
     assert!(table(&one, "writers").rows[0][0].text.starts_with("not measured"));
     // Unknown writers are refused by name.
-    let e = build(&three_writers(), &Options { writers: vec!["cellucid-x".into()], ..Options::default() }).unwrap_err().to_string();
+    let e = build(&three_writers(), &Options { writers: vec!["cellucid-x".into()], ..Options::default() })
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("cellucid-x") && e.contains(PY), "{e}");
     // Every export carries the matrix.
     let dir = tempfile::tempdir().unwrap();
@@ -258,7 +273,9 @@ fn tables_render_for_one_writer_or_side_by_side() {
     let csv = std::fs::read_to_string(dir.path().join("csv/verdicts.csv")).unwrap();
     assert!(csv.starts_with("id,rule,writer,verdict,numbers\n"));
     assert_eq!(csv.lines().count(), 1 + 3 * all.verdicts.len());
-    assert!(csv.lines().any(|l| l.starts_with("genes-time-linear-cells,") && l.contains(",cellucid-r-0.9.1,does not hold,")));
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("genes-time-linear-cells,") && l.contains(",cellucid-r-0.9.1,does not hold,")));
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<th>cellucid-py-0.9.2 (0.9.2)</th>"));
     let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
@@ -299,7 +316,9 @@ fn committed_measurement_store_still_renders() {
     let r = report(&results, &[], None);
     let names: Vec<&str> = r.writers.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, [BENCH, PY], "the old store's `ours` and `reference`");
-    let judged = |w: &str| r.verdicts.iter().filter(|v| r.verdict(&v.id, w).is_some_and(|j| j.outcome != Outcome::NotMeasured)).count();
+    let judged = |w: &str| {
+        r.verdicts.iter().filter(|v| r.verdict(&v.id, w).is_some_and(|j| j.outcome != Outcome::NotMeasured)).count()
+    };
     assert!(judged(BENCH) >= 20, "{}", judged(BENCH));
     assert!(judged(PY) >= 1, "the reference's cells are judged too");
     // The reference ran 8 cells (10k and 50k cells × f32/q8 × plain/gzip 6 on disk),

@@ -127,7 +127,9 @@ fn blocks(tables: &[(&str, &Table)]) -> Table {
 /// Each writer's runs and spread, named.
 fn context(tables: &[(&str, &Table)]) -> Context {
     let first = &tables[0].1.context;
-    let per = |f: fn(&Context) -> &String| tables.iter().map(|(w, t)| format!("{w}: {}", f(&t.context))).collect::<Vec<_>>().join("; ");
+    let per = |f: fn(&Context) -> &String| {
+        tables.iter().map(|(w, t)| format!("{w}: {}", f(&t.context))).collect::<Vec<_>>().join("; ")
+    };
     Context {
         machine: first.machine.clone(),
         date: first.date.clone(),
@@ -159,7 +161,11 @@ pub fn merge_plots(per_writer: Vec<(&str, &Plot)>) -> Plot {
     if drawing.len() > 1 {
         plot.series = drawing
             .iter()
-            .flat_map(|(w, p)| p.series.iter().map(move |s| crate::report::Series { name: format!("{w}: {}", s.name), points: s.points.clone() }))
+            .flat_map(|(w, p)| {
+                p.series
+                    .iter()
+                    .map(move |s| crate::report::Series { name: format!("{w}: {}", s.name), points: s.points.clone() })
+            })
             .collect();
     } else if let Some((w, _)) = drawing.first() {
         plot.title = format!("{} — {w}", plot.title);

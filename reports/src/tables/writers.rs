@@ -24,7 +24,8 @@ pub struct Group<'c, 'a> {
 
 impl Group<'_, '_> {
     fn writers(&self) -> Vec<&str> {
-        let mut w: Vec<&str> = self.measured.iter().map(|c| c.writer()).chain(self.skipped.iter().map(|s| s.writer.as_str())).collect();
+        let mut w: Vec<&str> =
+            self.measured.iter().map(|c| c.writer()).chain(self.skipped.iter().map(|s| s.writer.as_str())).collect();
         w.sort_unstable();
         w.dedup();
         w
