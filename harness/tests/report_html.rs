@@ -73,7 +73,7 @@ fn html_report_renders_in_chromium() {
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(!log.contains("Failed to load"), "{log}");
     let dom = String::from_utf8_lossy(&o.stdout);
-    for id in ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "filesystems", "connectivities", "reference"] {
+    for id in ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "filesystems", "connectivities", "writers"] {
         assert!(dom.contains(&format!("id=\"table-{id}\"")), "table {id} missing from the DOM");
     }
     for id in ["gene-time", "gene-disk", "compression-tradeoff"] {
@@ -82,4 +82,31 @@ fn html_report_renders_in_chromium() {
     }
     assert_eq!(dom.matches("<table").count(), 11, "10 tables and the verdicts");
     assert!(dom.contains("gz9-smallest-slowest") && dom.contains("q8-good-default"));
+}
+
+/// `--writer` narrows the report to one writer; an unknown one is refused by name; `--baseline`
+/// names table 9's speed-up column. (No browser needed.)
+#[test]
+fn report_cli_selects_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/data/quick.jsonl");
+    let run = |extra: &[&str], out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
+            .args(["report", store.to_str().unwrap(), "--out", dir.path().join(out).to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--writer", "cellucid-py-0.9.2"], "one");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let verdicts = std::fs::read_to_string(dir.path().join("one/csv/verdicts.csv")).unwrap();
+    assert!(verdicts.lines().skip(1).all(|l| l.contains(",cellucid-py-0.9.2,")), "{verdicts}");
+    let o = run(&["--baseline", "cellucid-py-0.9.2"], "both");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t9 = std::fs::read_to_string(dir.path().join("both/csv/writers.csv")).unwrap();
+    assert!(t9.lines().next().unwrap().contains("speed-up vs cellucid-py-0.9.2"), "{t9}");
+    let o = run(&["--writer", "cellucid-x"], "none");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("\"cellucid-x\" is not in the results") && err.contains("cellucid-bench"), "{err}");
 }

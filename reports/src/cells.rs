@@ -16,6 +16,10 @@ impl<'a> CellRuns<'a> {
         self.runs[0]
     }
 
+    pub fn writer(&self) -> &'a str {
+        &self.runs[0].writer
+    }
+
     pub fn n(&self) -> usize {
         self.runs.len()
     }
@@ -37,15 +41,17 @@ impl<'a> CellRuns<'a> {
     }
 }
 
-/// Groups samples by cell id, in order of first appearance.
+/// Groups samples by writer and cell id, in order of first appearance. (A plan's cell
+/// id includes its writer, but a merged store may hold another plan's cell of the same
+/// id run by another writer: runs of two writers never share a cell.)
 pub fn group<'a>(samples: impl Iterator<Item = &'a Sample>) -> Vec<CellRuns<'a>> {
     let mut out: Vec<CellRuns<'a>> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for s in samples {
-        match index.get(s.cell_id.as_str()) {
+        match index.get(&(s.writer.as_str(), s.cell_id.as_str())) {
             Some(&i) => out[i].runs.push(s),
             None => {
-                index.insert(&s.cell_id, out.len());
+                index.insert((&s.writer, &s.cell_id), out.len());
                 out.push(CellRuns { runs: vec![s] });
             }
         }
@@ -55,7 +61,7 @@ pub fn group<'a>(samples: impl Iterator<Item = &'a Sample>) -> Vec<CellRuns<'a>>
 
 /// The dimensions of a cell, by name, for matching.
 pub const DIMS: &[&str] =
-    &["cells", "genes", "density", "graph", "obs", "oq", "emb", "quant", "codec", "panel", "target", "subject", "durable", "cold"];
+    &["cells", "genes", "density", "graph", "obs", "oq", "emb", "quant", "codec", "panel", "target", "writer", "durable", "cold"];
 
 fn dim(s: &Sample, d: &str) -> String {
     match d {
@@ -71,7 +77,7 @@ fn dim(s: &Sample, d: &str) -> String {
         "codec" => s.codec().label(),
         "panel" => format!("{:?}", s.gene_panel()),
         "target" => s.target.clone(),
-        "subject" => s.subject.clone(),
+        "writer" => s.writer.clone(),
         "durable" => s.durable().to_string(),
         "cold" => s.cold().to_string(),
         _ => String::new(),
@@ -109,6 +115,7 @@ pub fn context(machine: &str, date: &str, cells: &[&CellRuns]) -> Context {
             date: date.into(),
             runs: "none (not measured)".into(),
             spread: "–".into(),
+            cells: 0,
         };
     }
     let ns: Vec<usize> = cells.iter().map(|c| c.n()).collect();
@@ -123,5 +130,5 @@ pub fn context(machine: &str, date: &str, cells: &[&CellRuns]) -> Context {
         (Some(m), Some(w)) => format!("wall time (max−min)/median per cell: median {:.1} %, worst {:.1} %", m * 100.0, w * 100.0),
         _ => "–".into(),
     };
-    Context { machine: machine.into(), date: date.into(), runs, spread }
+    Context { machine: machine.into(), date: date.into(), runs, spread, cells: cells.len() }
 }

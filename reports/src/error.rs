@@ -17,6 +17,8 @@ pub enum ReportError {
     Font(String),
     #[error("cannot draw plot {plot}: {message}")]
     Plot { plot: String, message: String },
+    #[error("writer {name:?} is not in the results (they hold: {known})")]
+    UnknownWriter { name: String, known: String },
     #[error("cannot serialise {what}: {message}")]
     Serialise { what: String, message: String },
 }

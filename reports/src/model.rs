@@ -45,6 +45,33 @@ pub struct Header {
     pub started: String,
     pub machine: Machine,
     pub git_commit: Option<String>,
+    /// The writers the sweep ran (new stores; old ones have none).
+    pub writers: Vec<WriterInfo>,
+}
+
+/// A writer as the store's header declares it.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct WriterInfo {
+    pub name: String,
+    /// The version probe's first line, if the writer has a probe.
+    pub version: Option<String>,
+    /// `compact_v1`, `anndata` or `other`.
+    pub output: String,
+}
+
+/// The built-in writer names old stores' `subject` values stand for.
+pub const OURS: &str = "cellucid-bench";
+pub const REFERENCE_092: &str = "cellucid-py-0.9.2";
+
+/// The writer an old store's `subject` means (`ours`, `reference`); other values are
+/// taken as writer names.
+pub fn writer_of_subject(subject: &str) -> &str {
+    match subject {
+        "ours" => OURS,
+        "reference" => REFERENCE_092,
+        other => other,
+    }
 }
 
 /// One phase of an export as the exporter reported it.
@@ -69,7 +96,17 @@ pub struct Floor {
     pub seq_write_s: f64,
 }
 
-/// One measured run.
+/// Why a cell was not run: its writer's budget, and what the sizing model predicted.
+/// A prediction, never a measurement.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Skipped {
+    pub reason: String,
+    pub predicted_wall_s: Option<f64>,
+    pub predicted_rss_bytes: Option<u64>,
+}
+
+/// One measured run (or, with `skipped`, a run left out for its budget).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Sample {
@@ -77,6 +114,9 @@ pub struct Sample {
     pub label: String,
     pub repeat: u32,
     pub target: String,
+    /// The writer that ran (normalised on reading: old stores' `subject` mapped).
+    pub writer: String,
+    /// Old stores only (`ours`, `reference`); see [`writer_of_subject`].
     pub subject: String,
     pub settings: Value,
     pub dataset: Value,
@@ -91,6 +131,7 @@ pub struct Sample {
     pub efficiency: Option<f64>,
     pub ok: bool,
     pub error: Option<String>,
+    pub skipped: Option<Skipped>,
     pub finished_at: String,
 }
 
@@ -246,6 +287,9 @@ pub struct Store {
     pub samples: Vec<Sample>,
     /// Samples whose run failed (`ok: false`), kept out of every table.
     pub failed: usize,
+    /// Cells skipped for their writer's budget: predictions, kept out of every
+    /// statistic (shown only as extrapolated).
+    pub skipped: Vec<Sample>,
     /// Whether a torn last line was skipped.
     pub truncated: bool,
 }
@@ -274,8 +318,16 @@ impl Store {
         let last = lines.len() - 1;
         for (idx, &(no, line)) in lines.iter().enumerate().skip(1) {
             match serde_json::from_str::<Sample>(line) {
-                Ok(s) if s.ok => store.samples.push(s),
-                Ok(_) => store.failed += 1,
+                Ok(mut s) => {
+                    if s.writer.is_empty() {
+                        s.writer = writer_of_subject(&s.subject).to_string();
+                    }
+                    match (s.ok, &s.skipped) {
+                        (_, Some(_)) => store.skipped.push(s),
+                        (true, None) => store.samples.push(s),
+                        (false, None) => store.failed += 1,
+                    }
+                }
                 // A writer killed mid-line leaves a torn last line; the rest is intact.
                 Err(_) if idx == last && !text.ends_with('\n') => store.truncated = true,
                 Err(e) => return Err(parse_err(no, e.to_string())),
@@ -326,6 +378,34 @@ impl Results {
             }
         }
         seen.join(", ")
+    }
+
+    /// Skipped cells' samples (predictions only).
+    pub fn skipped(&self) -> impl Iterator<Item = &Sample> {
+        self.stores.iter().flat_map(|s| s.skipped.iter())
+    }
+
+    /// Every writer in the results: those the headers declare, then those only the
+    /// samples name, in order of first appearance; `first` (the baseline) leads if present.
+    pub fn writers(&self, first: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let declared = self.stores.iter().flat_map(|s| s.header.writers.iter().map(|w| w.name.as_str()));
+        let seen = self.samples().chain(self.skipped()).map(|s| s.writer.as_str());
+        for w in declared.chain(seen) {
+            if !w.is_empty() && !out.iter().any(|o| o == w) {
+                out.push(w.to_string());
+            }
+        }
+        if let Some(i) = out.iter().position(|w| w == first) {
+            let w = out.remove(i);
+            out.insert(0, w);
+        }
+        out
+    }
+
+    /// `name 0.9.2` for writers whose header declares a version.
+    pub fn writer_version(&self, name: &str) -> Option<String> {
+        self.stores.iter().flat_map(|s| s.header.writers.iter()).find(|w| w.name == name).and_then(|w| w.version.clone())
     }
 
     pub fn plans(&self) -> String {

@@ -76,8 +76,16 @@ impl Observation {
     /// included, the q8 gzip 6 model predicted 15.6 s for a 500k × 1,000 export that
     /// took 4.3 s.
     pub fn from_sample(s: &Sample) -> Option<Observation> {
-        if s.subject != "ours"
-            || s.durable()
+        if s.writer != crate::model::OURS {
+            return None;
+        }
+        Observation::from_run(s)
+    }
+
+    /// As [`Observation::from_sample`], for a run of any writer (the caller keeps one
+    /// writer's runs apart from another's).
+    pub fn from_run(s: &Sample) -> Option<Observation> {
+        if s.durable()
             || s.cold()
             || s.obs_quantization().is_some()
             || s.edges_per_cell() > 0.0

@@ -2,7 +2,7 @@
 //! series, verdicts. Exporters (`crate::export`) only render it.
 
 use crate::stats::Interval;
-use crate::verdicts::Verdict;
+use crate::verdicts::VerdictRow;
 use serde::Serialize;
 
 /// Cells measured fewer times than this print "n<3" instead of a number.
@@ -102,6 +102,8 @@ pub struct Context {
     pub runs: String,
     /// `wall-time spread (max−min)/median: median 4 %, worst 11 %`.
     pub spread: String,
+    /// Measured cells the table read (0: the table has no data for its writer).
+    pub cells: usize,
 }
 
 impl Context {
@@ -152,7 +154,49 @@ pub struct Report {
     pub plans: String,
     pub samples: usize,
     pub failed: usize,
+    /// Cells skipped for their writer's budget (predictions only, never in a statistic).
+    pub skipped: usize,
+    /// The writers reported on, in column order, with their version where known.
+    pub writers: Vec<WriterColumn>,
+    /// The writer speed-ups in table 9 are measured against.
+    pub baseline: String,
     pub tables: Vec<Table>,
     pub plots: Vec<Plot>,
-    pub verdicts: Vec<Verdict>,
+    /// Rule × writer.
+    pub verdicts: Vec<VerdictRow>,
+}
+
+/// A writer as the report names it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WriterColumn {
+    pub name: String,
+    pub version: Option<String>,
+    /// Measured runs (skipped cells not counted).
+    pub samples: usize,
+}
+
+impl WriterColumn {
+    /// `cellucid-py-0.9.2 (0.9.2)`, or the name alone.
+    pub fn describe(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{} ({v})", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl Report {
+    /// The verdict of rule `id` for `writer`.
+    pub fn verdict(&self, id: &str, writer: &str) -> Option<&crate::verdicts::Judgement> {
+        self.verdicts.iter().find(|v| v.id == id)?.by_writer.iter().find(|j| j.writer == writer)
+    }
+
+    /// `cellucid-bench (baseline), cellucid-py-0.9.2 (0.9.2)`.
+    pub fn writers_line(&self) -> String {
+        self.writers
+            .iter()
+            .map(|w| if w.name == self.baseline { format!("{} (baseline)", w.describe()) } else { w.describe() })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }

@@ -1,10 +1,13 @@
 //! Every rule of thumb of the guide, with an id, and a verdict on this machine with the
 //! numbers behind it. Verdicts read the same cells as the tables, through the tables'
 //! own helpers, so a verdict and its table never disagree.
+//!
+//! Verdicts are per writer ([`matrix`]): each writer's rules are judged on that writer's
+//! own runs only ([`verdicts`] on an [`Input::only`]), never on a fit that mixes writers.
 
 use crate::model::Codec;
 use crate::recommend::{recommend, Setting};
-use crate::report::fmt_num;
+use crate::report::{fmt_num, MIN_RUNS};
 use crate::stats::Interval;
 use crate::tables::{levers, quantization, scale, scaling, Input};
 use serde::Serialize;
@@ -39,6 +42,59 @@ pub struct Verdict {
     pub evidence: String,
 }
 
+/// One rule's verdict for one writer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Judgement {
+    pub writer: String,
+    pub outcome: Outcome,
+    pub evidence: String,
+}
+
+/// One rule, judged for every writer (in the report's writer order).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerdictRow {
+    pub id: String,
+    pub rule: String,
+    pub by_writer: Vec<Judgement>,
+}
+
+/// The rule × writer matrix over the input's writers.
+pub fn matrix(input: &Input) -> Vec<VerdictRow> {
+    let mut rows: Vec<VerdictRow> = Vec::new();
+    for w in &input.writers {
+        let one = input.only(w);
+        for v in verdicts(&one) {
+            let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, v.outcome, v.evidence) };
+            match rows.iter_mut().find(|r| r.id == v.id) {
+                Some(r) => r.by_writer.push(j),
+                None => rows.push(VerdictRow { id: v.id, rule: v.rule, by_writer: vec![j] }),
+            }
+        }
+    }
+    rows
+}
+
+/// A "not measured" says why for this writer: no runs at all (all skipped for the
+/// budget, or none in the results), or too few runs per cell.
+fn explain(input: &Input, outcome: Outcome, evidence: String) -> String {
+    if outcome != Outcome::NotMeasured {
+        return evidence;
+    }
+    let w = input.writer();
+    let skipped = input.skipped.len();
+    if input.cells.is_empty() {
+        return match skipped {
+            0 => format!("no runs of {w} in the results"),
+            n => format!("no measured runs of {w}: {n} cell(s) skipped over its budget (predictions only)"),
+        };
+    }
+    if !input.cells.iter().any(|c| c.enough()) {
+        let most = input.cells.iter().map(|c| c.n()).max().unwrap_or(0);
+        return format!("{evidence} ({w}: too few runs, at most {most} per cell; {MIN_RUNS} needed)");
+    }
+    evidence
+}
+
 fn v(id: &str, rule: &str, outcome: Outcome, evidence: String) -> Verdict {
     Verdict { id: id.into(), rule: rule.into(), outcome, evidence }
 }
@@ -51,7 +107,7 @@ fn ci(r: (f64, Interval)) -> String {
 /// [0.85, 1.15]; partly within [0.6, 1.4].
 fn linear(id: &str, rule: &str, fit: Option<crate::stats::PowerFit>, what: &str) -> Verdict {
     match fit {
-        None => v(id, rule, Outcome::NotMeasured, format!("{what}: needs at least two levels in the results")),
+        None => v(id, rule, Outcome::NotMeasured, format!("{what}: needs at least two levels, each with {MIN_RUNS} runs")),
         Some(f) => {
             let e = f.exponent;
             let o = if (0.85..=1.15).contains(&e) {
@@ -67,12 +123,38 @@ fn linear(id: &str, rule: &str, fit: Option<crate::stats::PowerFit>, what: &str)
     }
 }
 
+const NO_PHASES: &str = "no phase reports (this writer does not report per-part times and bytes)";
+
+/// [`linear`] on a per-part fit; for a writer without phase reports, not measured for
+/// that reason (not for want of levels).
+fn part_linear(id: &str, rule: &str, cells: &[crate::cells::CellRuns], s: &scaling::Spec, what: &str) -> Verdict {
+    if !cells.is_empty() && !scaling::has_phases(cells) {
+        return v(id, rule, Outcome::NotMeasured, NO_PHASES.into());
+    }
+    linear(id, rule, scaling::fit(cells, s), what)
+}
+
+/// Files beside the gene files that still count as "one file per gene": the manifests,
+/// obs and embedding files of a folder (26 at most in the guide's sweep).
+const FEW_FILES: i64 = 64;
+
+/// The part the gene rules are judged on: the gene phase, or for a writer that reports
+/// no phases, the whole export (an all-gene export is mostly genes), named as such.
+fn gene_part(cells: &[crate::cells::CellRuns]) -> (&'static str, &'static str) {
+    if scaling::has_phases(cells) || cells.is_empty() {
+        ("genes", "gene")
+    } else {
+        ("whole export", "whole-export (no phase report)")
+    }
+}
+
 fn spec(part: &str, bytes: bool, against: &str) -> &'static scaling::Spec {
     scaling::SPECS.iter().find(|s| s.part == part && s.bytes == bytes && s.against == against).unwrap_or(&scaling::SPECS[0])
 }
 
+/// Every rule for [`Input::writer`], from its cells only.
 pub fn verdicts(input: &Input) -> Vec<Verdict> {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut out = Vec::new();
 
     // --- What scales with what ---
@@ -88,7 +170,7 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
         })
         .collect();
     out.push(match emb_share.iter().copied().fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b)))) {
-        None => v("embeddings-cheap", "Embeddings are cheap; their disk size is tiny compared to gene expression.", Outcome::NotMeasured, "no phase reports".into()),
+        None => v("embeddings-cheap", "Embeddings are cheap; their disk size is tiny compared to gene expression.", Outcome::NotMeasured, NO_PHASES.into()),
         Some(m) => v(
             "embeddings-cheap",
             "Embeddings are cheap; their disk size is tiny compared to gene expression.",
@@ -96,11 +178,12 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
             format!("embeddings take at most {} % of an export's time or bytes over {} cells", fmt_num(m * 100.0), emb_share.len()),
         ),
     });
-    out.push(linear("obs-linear-cells", "Obs work scales as O(n_cells · n_obs_fields): linear in cells.", scaling::fit(&cells, spec("obs", false, "cells")), "obs time vs cells"));
-    out.push(linear("obs-linear-fields", "Obs work scales as O(n_cells · n_obs_fields): linear in fields.", scaling::fit(&cells, spec("obs", false, "fields")), "obs time vs fields"));
-    out.push(linear("genes-time-linear-cells", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in cells.", scaling::fit(&cells, spec("genes", false, "cells")), "gene time vs cells"));
-    out.push(linear("genes-time-linear-genes", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in exported genes.", scaling::fit(&cells, spec("genes", false, "exported genes")), "gene time vs exported genes"));
-    out.push(linear("genes-disk-linear", "Disk is roughly n_cells · n_exported_genes · bytes_per_value.", scaling::fit(&cells, spec("genes", true, "exported genes")), "gene bytes vs exported genes"));
+    out.push(part_linear("obs-linear-cells", "Obs work scales as O(n_cells · n_obs_fields): linear in cells.", &cells, spec("obs", false, "cells"), "obs time vs cells"));
+    out.push(part_linear("obs-linear-fields", "Obs work scales as O(n_cells · n_obs_fields): linear in fields.", &cells, spec("obs", false, "fields"), "obs time vs fields"));
+    let (genes_part, genes_what) = gene_part(&cells);
+    out.push(linear("genes-time-linear-cells", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in cells.", scaling::fit(&cells, spec(genes_part, false, "cells")), &format!("{genes_what} time vs cells")));
+    out.push(linear("genes-time-linear-genes", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in exported genes.", scaling::fit(&cells, spec(genes_part, false, "exported genes")), &format!("{genes_what} time vs exported genes")));
+    out.push(linear("genes-disk-linear", "Disk is roughly n_cells · n_exported_genes · bytes_per_value.", scaling::fit(&cells, spec(genes_part, true, "exported genes")), &format!("{genes_what} bytes vs exported genes")));
 
     // bytes per value of plain payloads equals the nominal width
     let rule = "Disk per value is the value's width (4 bytes float32, 1 byte at 8 bits) without compression.";
@@ -118,8 +201,18 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
         .iter()
         .filter_map(|c| c.first().phase("genes").map(|p| p.files as i64 - c.first().genes_exported() as i64))
         .collect();
-    if diffs.is_empty() {
-        out.push(v("files-equal-genes", rule, Outcome::NotMeasured, "no phase reports".into()));
+    if diffs.is_empty() && !cells.is_empty() {
+        // A writer without a phase report: the whole folder's files against the genes.
+        let extra: Vec<i64> = cells.iter().map(|c| c.first().files as i64 - c.first().genes_exported() as i64).collect();
+        let (mn, mx) = (extra.iter().min().copied().unwrap_or(0), extra.iter().max().copied().unwrap_or(0));
+        out.push(v(
+            "files-equal-genes",
+            rule,
+            if mn >= 0 && mx <= FEW_FILES { Outcome::Holds } else { Outcome::Partly },
+            format!("the whole folder has {mn}…{mx} files more than exported genes over {} cells (no phase report: the gene files are not counted apart)", extra.len()),
+        ));
+    } else if diffs.is_empty() {
+        out.push(v("files-equal-genes", rule, Outcome::NotMeasured, "no cells".into()));
     } else {
         let (mn, mx) = (diffs.iter().min().copied().unwrap_or(0), diffs.iter().max().copied().unwrap_or(0));
         let total_extra: Vec<i64> = cells.iter().map(|c| c.first().files as i64 - c.first().genes_exported() as i64).collect();
@@ -300,7 +393,7 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
     });
 
     // --- filesystems ---
-    let ours: Vec<crate::cells::CellRuns> = input.cells.iter().filter(|c| c.first().subject == "ours").cloned().collect();
+    let ours: Vec<crate::cells::CellRuns> = input.writer_cells();
     let net = crate::cells::pairs(&ours, &["target"], |s| s.target.starts_with("sshfs") && !s.durable() && !s.cold(), |s| s.target == "disk");
     let rule = "Export to a local SSD, not a network drive.";
     let (r, n) = crate::tables::filesystems::time_ratio(&net);
@@ -328,8 +421,8 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
     let mint = shares.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
     let medt = crate::stats::median(&shares.iter().map(|s| s.1).collect::<Vec<_>>()).unwrap_or(f64::NAN);
     if shares.is_empty() {
-        out.push(v("huge-means-genes", "Export is huge → too many genes exported.", Outcome::NotMeasured, "no phase reports".into()));
-        out.push(v("slow-means-genes", "Export is slow → same root cause (genes), plus filesystem limitations.", Outcome::NotMeasured, "no phase reports".into()));
+        out.push(v("huge-means-genes", "Export is huge → too many genes exported.", Outcome::NotMeasured, NO_PHASES.into()));
+        out.push(v("slow-means-genes", "Export is slow → same root cause (genes), plus filesystem limitations.", Outcome::NotMeasured, NO_PHASES.into()));
     } else {
         out.push(v("huge-means-genes", "Export is huge → too many genes exported.", if minb > 0.8 { Outcome::Holds } else { Outcome::Partly }, format!("gene payloads are ≥ {} % of the folder's bytes in every all-gene export ({} cells)", fmt_num(minb * 100.0), shares.len())));
         out.push(v("slow-means-genes", "Export is slow → same root cause (genes), plus filesystem limitations.", if medt > 0.5 { if mint > 0.5 { Outcome::Holds } else { Outcome::Partly } } else { Outcome::DoesNotHold }, format!("the gene phase is {}–{} % (median {} %) of the exporter's in-process time", fmt_num(mint * 100.0), fmt_num(shares.iter().map(|s| s.1).fold(0.0, f64::max) * 100.0), fmt_num(medt * 100.0))));

@@ -1,4 +1,4 @@
-//! CSV: one file per table (`csv/<id>.csv`) plus `csv/verdicts.csv`. Numeric cells are
+//! CSV: one file per table (`csv/<id>.csv`) plus `csv/verdicts.csv` (rule, writer, verdict). Numeric cells are
 //! written as numbers; a column with intervals gets `(lo)` and `(hi)` columns beside it.
 
 use super::{write_file, Exporter};
@@ -58,9 +58,13 @@ impl Exporter for Csv {
         for t in &report.tables {
             files.push(write_file(dir, &format!("csv/{}.csv", t.id), render(t).as_bytes())?);
         }
-        let mut v = String::from("id,rule,verdict,numbers\n");
+        // Long form (one line per rule and writer): a matrix of free text in CSV cells
+        // does not filter or pivot.
+        let mut v = String::from("id,rule,writer,verdict,numbers\n");
         for x in &report.verdicts {
-            v.push_str(&format!("{},{},{},{}\n", field(&x.id), field(&x.rule), field(x.outcome.label()), field(&x.evidence)));
+            for j in &x.by_writer {
+                v.push_str(&format!("{},{},{},{},{}\n", field(&x.id), field(&x.rule), field(&j.writer), field(j.outcome.label()), field(&j.evidence)));
+            }
         }
         files.push(write_file(dir, "csv/verdicts.csv", v.as_bytes())?);
         Ok(files)

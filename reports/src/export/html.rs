@@ -23,7 +23,7 @@ th{background:#f1f4f8}tr:nth-child(even) td{background:#fafafa}
 .ctx{color:#555;font-size:.88em}.guide{border-left:4px solid #8ab;padding:.2em .8em;background:#f5fafc;margin:.5em 0}
 .note{color:#444;font-size:.88em}.v-holds{color:#17632a;font-weight:bold}.v-partly{color:#8a5a00;font-weight:bold}
 .v-does_not_hold{color:#a11;font-weight:bold}.v-not_measured{color:#777;font-weight:bold}
-figure{margin:1em 0}figcaption{font-size:.9em;color:#444}svg{max-width:100%;height:auto}";
+.num{font-size:.9em;color:#333}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}svg{max-width:100%;height:auto}";
 
 fn table_html(t: &Table) -> String {
     let mut out = format!(
@@ -68,24 +68,32 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
         esc(&r.title)
     );
     out.push_str(&format!(
-        "<p class=\"ctx\">Machine: {}. Date: {}. Plans: {}. {} measured runs ({} failed runs left out).</p>\n",
+        "<p class=\"ctx\">Machine: {}. Date: {}. Plans: {}. Writers: {}. {} measured runs ({} failed runs and {} cells skipped over budget left out).</p>\n",
         esc(&r.machine),
         esc(&r.date),
         esc(&r.plans),
+        esc(&r.writers_line()),
         r.samples,
-        r.failed
+        r.failed,
+        r.skipped
     ));
-    out.push_str("<p>Cellucid's performance-tuning guide gives rules of thumb for exporting single-cell data to the viewer. This page checks each rule against exports measured on this machine, then shows the guide's sections as tables of measured numbers. Ratios below 1 mean “smaller or faster than without”. Numbers in brackets are intervals; “n&lt;3” marks settings measured fewer than three times.</p>\n");
-    out.push_str("<section id=\"verdicts\"><h2>Verdicts on the guide's rules of thumb</h2><table><thead><tr><th>rule of thumb</th><th>verdict</th><th>numbers behind it</th><th>id</th></tr></thead><tbody>");
+    out.push_str("<p>Cellucid's performance-tuning guide gives rules of thumb for exporting single-cell data to the viewer. This page checks each rule against exports measured on this machine, then shows the guide's sections as tables of measured numbers. Ratios below 1 mean “smaller or faster than without”. Numbers in brackets are intervals; “n&lt;3” marks settings measured fewer than three times. Each writer is judged on its own runs only; a value marked “extrapolated” is a prediction for a cell that was not run, never a measurement.</p>\n");
+    out.push_str("<section id=\"verdicts\"><h2>Verdicts on the guide's rules of thumb, per writer</h2><table><thead><tr><th>rule of thumb</th>");
+    for w in &r.writers {
+        out.push_str(&format!("<th>{}</th>", esc(&w.describe())));
+    }
+    out.push_str("<th>id</th></tr></thead><tbody>");
     for v in &r.verdicts {
-        out.push_str(&format!(
-            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            esc(&v.rule),
-            class(v.outcome),
-            v.outcome.label(),
-            esc(&v.evidence),
-            esc(&v.id)
-        ));
+        out.push_str(&format!("<tr><td>{}</td>", esc(&v.rule)));
+        for j in &v.by_writer {
+            out.push_str(&format!(
+                "<td><span class=\"{}\">{}</span><br><span class=\"num\">{}</span></td>",
+                class(j.outcome),
+                j.outcome.label(),
+                esc(&j.evidence)
+            ));
+        }
+        out.push_str(&format!("<td><code>{}</code></td></tr>", esc(&v.id)));
     }
     out.push_str("</tbody></table></section>\n");
     for t in &r.tables {

@@ -1,5 +1,5 @@
 //! JSON: the whole report model as `report.json` (tables with numbers and intervals,
-//! plot series, verdicts).
+//! plot series, the rule × writer verdicts with each writer's outcome and numbers).
 
 use super::{write_file, Exporter};
 use crate::error::ReportError;

@@ -26,19 +26,29 @@ pub fn table(t: &Table) -> String {
     out
 }
 
-/// The verdict list as a Markdown table.
+/// The verdict matrix as a Markdown table: one row per rule, one column per writer,
+/// each entry the verdict in bold and the numbers behind it.
 pub fn verdicts(r: &Report) -> String {
-    let mut out = String::from("| id | rule of thumb | verdict | numbers |\n|---|---|---|---|\n");
+    let names: Vec<&str> = r.writers.iter().map(|w| w.name.as_str()).collect();
+    let mut out = format!("| id | rule of thumb | {} |\n|---|---|{}\n", names.join(" | "), "---|".repeat(names.len()));
     for v in &r.verdicts {
-        out.push_str(&format!("| `{}` | {} | **{}** | {} |\n", v.id, escape(&v.rule), v.outcome.label(), escape(&v.evidence)));
+        let entries: Vec<String> = v.by_writer.iter().map(|j| format!("**{}**: {}", j.outcome.label(), escape(&j.evidence))).collect();
+        out.push_str(&format!("| `{}` | {} | {} |\n", v.id, escape(&v.rule), entries.join(" | ")));
     }
     out
 }
 
 pub fn render(r: &Report) -> String {
     let mut out = format!(
-        "# {}\n\nMachine: {}. Date: {}. Plans: {}. {} samples ({} failed runs left out).\n\n## Verdicts on the guide's rules of thumb\n\n",
-        r.title, r.machine, r.date, r.plans, r.samples, r.failed
+        "# {}\n\nMachine: {}. Date: {}. Plans: {}. Writers: {}. {} measured runs ({} failed runs and {} cells skipped over budget left out).\n\n## Verdicts on the guide's rules of thumb, per writer\n\n",
+        r.title,
+        r.machine,
+        r.date,
+        r.plans,
+        r.writers_line(),
+        r.samples,
+        r.failed,
+        r.skipped
     );
     out.push_str(&verdicts(r));
     out.push_str("\n## Tables\n\n");

@@ -39,7 +39,7 @@ pub fn effect(cells: &[CellRuns], q: Option<u8>, codec: Codec) -> CodecEffect {
 }
 
 pub fn table(input: &Input) -> (Table, Plot) {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut codecs: Vec<Codec> = vec![Codec::Gzip(1), Codec::Gzip(6), Codec::Gzip(9)];
     for c in &cells {
         let k = c.first().codec();

@@ -6,7 +6,7 @@ use crate::cells::CellRuns;
 use crate::report::{Cell, Table};
 
 pub fn table(input: &Input) -> Table {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut with_graph: Vec<&CellRuns> = cells.iter().filter(|c| c.first().edges_per_cell() > 0.0).collect();
     with_graph.sort_by(|a, b| {
         let e = |c: &CellRuns| c.first().edges_per_cell() * c.first().cells() as f64;

@@ -20,7 +20,7 @@ pub fn time_ratio(pairs: &[(&CellRuns, &CellRuns)]) -> (Option<(f64, stats::Inte
 }
 
 fn row_for<'c, 'a>(what: String, p: Vec<(&'c CellRuns<'a>, &'c CellRuns<'a>)>, used: &mut Vec<&'c CellRuns<'a>>) -> Vec<Cell> {
-        let (r, n) = time_ratio(&p);
+    let (r, n) = time_ratio(&p);
     for (a, b) in &p {
         used.push(*a);
         used.push(*b);
@@ -43,7 +43,7 @@ fn row_for<'c, 'a>(what: String, p: Vec<(&'c CellRuns<'a>, &'c CellRuns<'a>)>, u
 }
 
 pub fn table(input: &Input) -> Table {
-    let ours: Vec<CellRuns> = input.cells.iter().filter(|c| c.first().subject == "ours").cloned().collect();
+    let ours: Vec<CellRuns> = input.writer_cells();
     let mut targets: Vec<String> = ours.iter().map(|c| c.first().target.clone()).collect();
     targets.sort();
     targets.dedup();

@@ -50,7 +50,7 @@ pub fn bpv_summary(cells: &[CellRuns], q: Option<u8>, codec: Codec) -> Option<(f
 }
 
 pub fn tables(input: &Input) -> (Vec<Table>, Vec<Plot>) {
-    let all = input.ours_plain();
+    let all = input.plain();
     let cells = gene_cells(&all);
     let mut sorted = cells.clone();
     sorted.sort_by_key(|c| {

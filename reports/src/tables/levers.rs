@@ -49,7 +49,7 @@ pub fn effect(cells: &[CellRuns], lever: &Lever) -> LeverEffect {
 }
 
 pub fn table(input: &Input) -> Table {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut rows = Vec::new();
     let mut used: Vec<&CellRuns> = Vec::new();
     for lever in LEVERS {

@@ -1,8 +1,9 @@
 //! The guide's sections as tables of measured numbers, one module per section.
 //!
-//! Every builder takes the same [`Input`] (the results grouped into cells, the machine
-//! and date, the budgets) and returns its table(s) and plot(s). Only cells of this
-//! exporter (`subject = ours`) are used, except in the reference table.
+//! Tables 1–8 are built once per writer, each from that writer's own runs only (an
+//! [`Input`] narrowed by [`Input::only`]), and then set side by side ([`side`]); a
+//! fit or ratio never mixes two writers' runs. Table 9 ([`writers`]) is the one table
+//! that compares writers, cell by cell.
 
 pub mod compression;
 pub mod connectivities;
@@ -10,9 +11,10 @@ pub mod filesystems;
 pub mod genes;
 pub mod levers;
 pub mod quantization;
-pub mod reference;
 pub mod scale;
 pub mod scaling;
+pub mod side;
+pub mod writers;
 
 use crate::cells::{self, CellRuns};
 use crate::model::{Results, Sample};
@@ -21,32 +23,66 @@ use crate::report::{Context, Plot, Table};
 
 /// What every table builder reads.
 pub struct Input<'a> {
+    /// Measured cells of the selected writers.
     pub cells: Vec<CellRuns<'a>>,
+    /// Skipped samples (predictions) of the selected writers.
+    pub skipped: Vec<&'a Sample>,
+    /// The selected writers, in column order; after [`Input::only`], just one.
+    pub writers: Vec<String>,
+    /// Table 9's baseline writer.
+    pub baseline: String,
     pub machine: String,
     pub date: String,
     pub budget: Budget,
 }
 
 impl<'a> Input<'a> {
-    pub fn new(results: &'a Results, budget: Budget) -> Input<'a> {
-        Input { cells: cells::group(results.samples()), machine: results.machine(), date: results.date(), budget }
+    /// The results narrowed to `writers` (which the caller has checked exist).
+    pub fn new(results: &'a Results, budget: Budget, writers: Vec<String>, baseline: String) -> Input<'a> {
+        let selected = |s: &&Sample| writers.contains(&s.writer);
+        Input {
+            cells: cells::group(results.samples().filter(selected)),
+            skipped: results.skipped().filter(selected).collect(),
+            writers: writers.clone(),
+            baseline,
+            machine: results.machine(),
+            date: results.date(),
+            budget,
+        }
     }
 
-    /// Cells of this exporter with at least one run.
-    pub fn ours(&self) -> Vec<&CellRuns<'a>> {
-        self.cells.iter().filter(|c| c.first().subject == "ours").collect()
+    /// The same input holding one writer's cells only.
+    pub fn only(&self, writer: &str) -> Input<'a> {
+        Input {
+            cells: self.cells.iter().filter(|c| c.writer() == writer).cloned().collect(),
+            skipped: self.skipped.iter().copied().filter(|s| s.writer == writer).collect(),
+            writers: vec![writer.to_string()],
+            baseline: self.baseline.clone(),
+            machine: self.machine.clone(),
+            date: self.date.clone(),
+            budget: self.budget,
+        }
     }
 
-    /// Our cells in the default state of the knobs a table does not study: buffered,
-    /// warm cache.
-    pub fn ours_plain(&self) -> Vec<CellRuns<'a>> {
-        self.cells
-            .iter()
+    /// The writer a per-writer builder describes (the first selected).
+    pub fn writer(&self) -> &str {
+        self.writers.first().map_or("", String::as_str)
+    }
+
+    /// Cells of [`Input::writer`] with at least one run.
+    pub fn writer_cells(&self) -> Vec<CellRuns<'a>> {
+        self.cells.iter().filter(|c| c.writer() == self.writer()).cloned().collect()
+    }
+
+    /// The writer's cells in the default state of the knobs a table does not study:
+    /// buffered, warm cache.
+    pub fn plain(&self) -> Vec<CellRuns<'a>> {
+        self.writer_cells()
+            .into_iter()
             .filter(|c| {
                 let s: &Sample = c.first();
-                s.subject == "ours" && !s.durable() && !s.cold()
+                !s.durable() && !s.cold()
             })
-            .cloned()
             .collect()
     }
 
@@ -55,8 +91,11 @@ impl<'a> Input<'a> {
     }
 }
 
-/// Every table and plot, in the guide's order.
-pub fn build(input: &Input) -> (Vec<Table>, Vec<Plot>) {
+/// Tables and plots, in the guide's order.
+pub type Built = (Vec<Table>, Vec<Plot>);
+
+/// Tables 1–8 and the plots of one writer, in the guide's order.
+pub fn build_one(input: &Input) -> Built {
     let mut tables = Vec::new();
     let mut plots = Vec::new();
     tables.push(scaling::table(input));
@@ -71,6 +110,21 @@ pub fn build(input: &Input) -> (Vec<Table>, Vec<Plot>) {
     tables.push(scale::table(input));
     tables.push(filesystems::table(input));
     tables.push(connectivities::table(input));
-    tables.push(reference::table(input));
+    (tables, plots)
+}
+
+/// Every table and plot: tables 1–8 per selected writer, set side by side, then
+/// table 9 (the writers on the same cells).
+pub fn build(input: &Input) -> Built {
+    let per_writer: Vec<(String, Built)> =
+        input.writers.iter().map(|w| (w.clone(), build_one(&input.only(w)))).collect();
+    let count = per_writer.first().map_or(0, |(_, (t, _))| t.len());
+    let mut tables: Vec<Table> = (0..count)
+        .map(|i| side::combine(per_writer.iter().map(|(w, (t, _))| (w.as_str(), &t[i])).collect()))
+        .collect();
+    let plot_count = per_writer.first().map_or(0, |(_, (_, p))| p.len());
+    let plots =
+        (0..plot_count).map(|i| side::merge_plots(per_writer.iter().map(|(w, (_, p))| (w.as_str(), &p[i])).collect())).collect();
+    tables.push(writers::table(input));
     (tables, plots)
 }

@@ -102,7 +102,7 @@ fn ratio_cell(cells: &[CellRuns], free: &str, with: impl Fn(&Sample) -> bool, co
 }
 
 pub fn table(input: &Input) -> Table {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut rows = Vec::new();
     for (what, free, bits) in [("genes", "quant", 16u8), ("genes", "quant", 8), ("continuous obs", "oq", 16), ("continuous obs", "oq", 8)] {
         let with = move |s: &Sample| if free == "quant" { s.var_quantization() == Some(bits) } else { s.obs_quantization() == Some(bits) };

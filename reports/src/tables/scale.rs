@@ -23,10 +23,10 @@ pub const TIERS: &[(&str, &str, u64)] = &[
 pub fn fitted(input: &Input) -> (Model, String) {
     for target in ["disk", "tmpfs"] {
         let obs: Vec<Observation> = input
-            .cells
+            .writer_cells()
             .iter()
             .filter(|c| c.first().target == target)
-            .flat_map(|c| c.runs.iter().filter_map(|s| Observation::from_sample(s)))
+            .flat_map(|c| c.runs.iter().filter_map(|s| Observation::from_run(s)))
             .collect();
         let m = Model::fit(&obs);
         if !m.settings.is_empty() {
@@ -77,7 +77,8 @@ pub fn table(input: &Input) -> Table {
         }
         rows.push(row);
     }
-    let used: Vec<_> = input.cells.iter().filter(|c| c.first().target == target && c.first().subject == "ours").collect();
+    let mine = input.writer_cells();
+    let used: Vec<_> = mine.iter().filter(|c| c.first().target == target && Observation::from_run(c.first()).is_some()).collect();
     Table {
         id: "scale".into(),
         title: "6. Recommended settings by dataset scale (measured)".into(),

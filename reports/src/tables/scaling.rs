@@ -54,15 +54,38 @@ pub const SPECS: &[Spec] = &[
     Spec { part: "genes", phase: "genes", bytes: true, against: "exported genes", free: &["genes", "panel"], x: genes_x, guide: "n_cells·n_exported_genes·bytes_per_value", guide_exponent: Some(1.0) },
     Spec { part: "connectivities", phase: "graph", bytes: false, against: "edges", free: &["graph"], x: edges_x, guide: "depends on graph density; dense graphs explode", guide_exponent: None },
     Spec { part: "connectivities", phase: "graph", bytes: true, against: "edges", free: &["graph"], x: edges_x, guide: "depends on graph density; dense graphs explode", guide_exponent: None },
+    // The whole export (no phase): the only fits for a writer that reports no phases.
+    Spec { part: "whole export", phase: WHOLE, bytes: false, against: "cells", free: &["cells"], x: cells_x, guide: WHOLE_GUIDE, guide_exponent: Some(1.0) },
+    Spec { part: "whole export", phase: WHOLE, bytes: false, against: "exported genes", free: &["genes", "panel"], x: genes_x, guide: WHOLE_GUIDE, guide_exponent: Some(1.0) },
+    Spec { part: "whole export", phase: WHOLE, bytes: true, against: "exported genes", free: &["genes", "panel"], x: genes_x, guide: WHOLE_GUIDE, guide_exponent: Some(1.0) },
 ];
+
+/// The phase name of the whole-export specs (the run's wall time and folder bytes).
+pub const WHOLE: &str = "";
+const WHOLE_GUIDE: &str = "genes dominate: ≈ O(n_cells·n_exported_genes)";
+
+/// Whether any of the cells' runs reported phases (some writers do not).
+pub fn has_phases(cells: &[CellRuns]) -> bool {
+    cells.iter().any(|c| c.first().phases.is_some())
+}
+
+/// The spec's y for one run.
+fn y(r: &Sample, spec: &Spec) -> f64 {
+    if spec.phase == WHOLE {
+        return if spec.bytes { r.bytes_apparent as f64 } else { r.wall_s };
+    }
+    r.phase(spec.phase).map_or(f64::NAN, |p| if spec.bytes { p.bytes as f64 } else { p.wall })
+}
 
 /// The fit of one spec over our cells (buffered, warm, with enough runs).
 pub fn fit(cells: &[CellRuns], spec: &Spec) -> Option<PowerFit> {
     let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for c in cells.iter().filter(|c| c.enough()) {
         let s = c.first();
-        let Some(_) = s.phase(spec.phase) else { continue };
-        let y = c.median(|r| r.phase(spec.phase).map_or(f64::NAN, |p| if spec.bytes { p.bytes as f64 } else { p.wall }));
+        if spec.phase != WHOLE && s.phase(spec.phase).is_none() {
+            continue;
+        }
+        let y = c.median(|r| y(r, spec));
         let k = key(s, spec.free);
         match groups.iter_mut().find(|(gk, _)| *gk == k) {
             Some((_, v)) => v.push(((spec.x)(s), y)),
@@ -74,7 +97,7 @@ pub fn fit(cells: &[CellRuns], spec: &Spec) -> Option<PowerFit> {
 }
 
 pub fn table(input: &Input) -> Table {
-    let cells = input.ours_plain();
+    let cells = input.plain();
     let mut rows = Vec::new();
     for spec in SPECS {
         let f = fit(&cells, spec);
@@ -112,7 +135,7 @@ pub fn table(input: &Input) -> Table {
         rows,
         notes: vec![
             "Exponent of a log-log least-squares fit of the phase's median time (or bytes) against the variable, pooled over groups of cells equal in everything else. An exponent of 1 means linear. Very short phases (well under 1 ms) are dominated by fixed costs, so their time exponents are below 1.".into(),
-            "Cells with fewer than 3 runs are left out. No interval is printed when a fit has no residual degrees of freedom.".into(),
+            "Cells with fewer than 3 runs are left out. No interval is printed when a fit has no residual degrees of freedom. Per-part rows need the writer's phase report; the whole-export rows (the run's wall time, the folder's bytes) exist for every writer.".into(),
         ],
     }
 }
