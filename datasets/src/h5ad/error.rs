@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+use super::strings::{site_text, EscapedBytes};
+
 #[derive(Debug, thiserror::Error)]
 pub enum H5adError {
     /// The file could not be opened or created (missing, truncated, not HDF5).
@@ -31,6 +33,14 @@ pub enum H5adError {
     /// The element at `path` is present but inconsistent (shape attribute, index bounds, …).
     #[error("malformed element {path}: {detail}")]
     Malformed { path: String, detail: String },
+    /// A string in the file (a value, label, name or attribute) is not valid UTF-8;
+    /// `index` is its position when it is an element of an array.
+    #[error("{}: not valid UTF-8: {bytes}", site_text(.path, .index))]
+    NotUtf8 { path: String, index: Option<usize>, bytes: EscapedBytes },
+    /// A fixed-length string has a NUL byte followed by more bytes: not padding, and
+    /// reading it as a C string would drop the rest of the value.
+    #[error("{}: fixed-length string has a NUL byte inside it: {bytes} (the bytes after the NUL would be lost)", site_text(.path, .index))]
+    EmbeddedNul { path: String, index: Option<usize>, bytes: EscapedBytes },
     /// A mapping (`inputs` object) names something that is not an AnnData location.
     #[error("invalid mapping: {0}")]
     Mapping(String),
@@ -64,6 +74,8 @@ impl H5adError {
             | H5adError::Unsupported { path, .. }
             | H5adError::Missing { path, .. }
             | H5adError::Malformed { path, .. }
+            | H5adError::NotUtf8 { path, .. }
+            | H5adError::EmbeddedNul { path, .. }
             | H5adError::Unwritable { path, .. } => Some(path),
             H5adError::Open { .. } | H5adError::Mapping(_) => None,
         }

@@ -268,6 +268,7 @@ impl H5adFile {
             return Err(H5adError::malformed(&idx_path, format!("{} indices for {nnz} stored values", idx_ds.size())));
         }
         let indptr = read_indptr(&ptr_ds, &ptr_path, major, nnz)?;
+        raw::require_integers(&idx_ds, &idx_path)?;
         let dtype = raw::dtype_of(&raw::descriptor(&data_ds, &data_path)?)
             .ok_or_else(|| H5adError::unsupported(&data_path, "array", "sparse data is not numeric"))?;
 
