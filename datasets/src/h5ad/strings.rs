@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_nul_inside_a_fixed_record_is_refused() {
-        let err = decode_fixed_records(b"okokab\0cd\0", 5, "obs/__categories/x").unwrap_err();
+        let err = decode_fixed_records(b"okok\0ab\0cd", 5, "obs/__categories/x").unwrap_err();
         assert_eq!(
             err.to_string(),
             r#"obs/__categories/x[1]: fixed-length string has a NUL byte inside it: b"ab\x00cd" (the bytes after the NUL would be lost)"#
