@@ -14,7 +14,7 @@ use hostile::{ASCII, UTF8};
 
 const PARAMS: &str = r#"{"obs_keys": ["ct", "batch"], "var_quantization": 8, "compression": 1,
   "dataset_name": "strings", "dataset_id": "strings", "created_at": "2026-01-02T03:04:05Z",
-  "inputs": {"gene_expression": "X", "X_umap_2d": "obsm/X_umap_2d"}}"#;
+  "inputs": {"gene_expression": "X", "latent_space": "obsm/X_latent", "X_umap_2d": "obsm/X_umap_2d"}}"#;
 
 fn export(input: &Path, out: &Path) -> std::process::Output {
     let params = input.with_file_name("params.json");

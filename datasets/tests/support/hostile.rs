@@ -22,7 +22,8 @@ use hdf5_sys::h5t::H5T_cset_t;
 pub const ASCII: H5T_cset_t = H5T_cset_t::H5T_CSET_ASCII;
 pub const UTF8: H5T_cset_t = H5T_cset_t::H5T_CSET_UTF8;
 
-/// 4 cells × 5 genes; obs has a categorical `ct` (T, B) and a string column `batch`.
+/// 4 cells × 5 genes; obs has a categorical `ct` (T, B) and a string column `batch`;
+/// a 3-D latent space and a 2-D embedding.
 pub fn valid_dataset() -> Dataset {
     let s = |x: &str| Label::Str(x.to_string());
     let obs = ObsFrame {
@@ -38,6 +39,7 @@ pub fn valid_dataset() -> Dataset {
         obs: Some(obs),
         var: Some(var),
         gene_expression: Some(Matrix::Dense(DenseArray { shape: vec![4, 5], values: Values::F32(x) })),
+        latent_space: Some(Matrix::Dense(DenseArray { shape: vec![4, 3], values: Values::F32((0..12).map(|i| i as f32 * 0.25).collect()) })),
         x_umap_2d: Some(Matrix::Dense(DenseArray { shape: vec![4, 2], values: Values::F32(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]) })),
         ..Dataset::default()
     }
