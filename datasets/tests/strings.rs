@@ -28,7 +28,11 @@ fn base(dir: &Path) -> PathBuf {
 }
 
 fn mapping() -> Mapping {
-    Mapping { gene_expression: Some("X".into()), x_umap: [None, Some("obsm/X_umap_2d".into()), None], ..Mapping::default() }
+    Mapping {
+        gene_expression: Some("X".into()),
+        x_umap: [None, Some("obsm/X_umap_2d".into()), None],
+        ..Mapping::default()
+    }
 }
 
 fn refusal(path: &Path) -> H5adError {
@@ -120,7 +124,13 @@ fn fixed_length_strings_lose_their_padding_and_nothing_else() {
     hostile::replace_with_fixed(&p, "var/_index", 8, &ids, Some("string-array"));
     hostile::set_attr_fixed(&p, "obs", "column-order", 6, &[b"ct", b"batch"]);
     let ds = h5ad::read(&p, &mapping()).expect("read");
-    let index: Vec<_> = ds.var.expect("var").index.into_iter().map(|l| if let Label::Str(s) = l { s } else { panic!("{l:?}") }).collect();
+    let index: Vec<_> = ds
+        .var
+        .expect("var")
+        .index
+        .into_iter()
+        .map(|l| if let Label::Str(s) = l { s } else { panic!("{l:?}") })
+        .collect();
     assert_eq!(index, ["CD3E", "MS4A1", "NKG7", "LYZLYZLY", ""]);
     let names: Vec<_> = ds.obs.expect("obs").columns.into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["ct", "batch"]);
@@ -224,13 +234,20 @@ fn no_unchecked_decoding_anywhere_in_the_source_tree() {
             let reads_varlen = code.contains("<VarLenUnicode>") || code.contains("<VarLenAscii>");
             let is_read = ["read", "as_str", "iter"].iter().any(|w| code.contains(w));
             if reads_varlen && is_read && !VARLEN_READERS.contains(&rel.as_str()) {
-                found.push(format!("{rel}:{}: reads the hdf5 crate's VarLen strings outside {VARLEN_READERS:?}", n + 1));
+                found
+                    .push(format!("{rel}:{}: reads the hdf5 crate's VarLen strings outside {VARLEN_READERS:?}", n + 1));
             }
             if code.contains(".as_str()") && VARLEN_READERS.contains(&rel.as_str()) {
-                found.push(format!("{rel}:{}: .as_str() in a VarLen reader (use .as_bytes() and strings::decode)", n + 1));
+                found.push(format!(
+                    "{rel}:{}: .as_str() in a VarLen reader (use .as_bytes() and strings::decode)",
+                    n + 1
+                ));
             }
             if code.contains(".to_descriptor()") && !rel.ends_with("datasets/src/h5ad/dtype.rs") {
-                found.push(format!("{rel}:{}: to_descriptor outside h5ad/dtype.rs (its names must be checked first)", n + 1));
+                found.push(format!(
+                    "{rel}:{}: to_descriptor outside h5ad/dtype.rs (its names must be checked first)",
+                    n + 1
+                ));
             }
         }
     }

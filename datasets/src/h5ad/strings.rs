@@ -77,11 +77,9 @@ impl fmt::Display for EscapedBytes {
 pub(crate) fn decode(bytes: &[u8], at: Site) -> Result<String> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
-        Err(_) => Err(H5adError::NotUtf8 {
-            path: at.path.to_string(),
-            index: at.index,
-            bytes: EscapedBytes::new(bytes),
-        }),
+        Err(_) => {
+            Err(H5adError::NotUtf8 { path: at.path.to_string(), index: at.index, bytes: EscapedBytes::new(bytes) })
+        }
     }
 }
 

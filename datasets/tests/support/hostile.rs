@@ -29,18 +29,36 @@ pub fn valid_dataset() -> Dataset {
     let obs = ObsFrame {
         n_rows: 4,
         columns: vec![
-            ObsColumn { name: "ct".into(), data: ObsData::Categorical { categories: vec![s("T"), s("B")], codes: vec![0, 1, 1, 0] } },
-            ObsColumn { name: "batch".into(), data: ObsData::Strings(vec![Some("b1".into()), Some("b2".into()), Some("b1".into()), Some("b2".into())]) },
+            ObsColumn {
+                name: "ct".into(),
+                data: ObsData::Categorical { categories: vec![s("T"), s("B")], codes: vec![0, 1, 1, 0] },
+            },
+            ObsColumn {
+                name: "batch".into(),
+                data: ObsData::Strings(vec![
+                    Some("b1".into()),
+                    Some("b2".into()),
+                    Some("b1".into()),
+                    Some("b2".into()),
+                ]),
+            },
         ],
     };
-    let var = VarFrame { index: ["CD3E", "MS4A1", "NKG7", "LYZ", "GNLY"].iter().map(|g| s(g)).collect(), columns: vec![] };
+    let var =
+        VarFrame { index: ["CD3E", "MS4A1", "NKG7", "LYZ", "GNLY"].iter().map(|g| s(g)).collect(), columns: vec![] };
     let x: Vec<f32> = (0..20).map(|i| (i % 3) as f32).collect();
     Dataset {
         obs: Some(obs),
         var: Some(var),
         gene_expression: Some(Matrix::Dense(DenseArray { shape: vec![4, 5], values: Values::F32(x) })),
-        latent_space: Some(Matrix::Dense(DenseArray { shape: vec![4, 3], values: Values::F32((0..12).map(|i| i as f32 * 0.25).collect()) })),
-        x_umap_2d: Some(Matrix::Dense(DenseArray { shape: vec![4, 2], values: Values::F32(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]) })),
+        latent_space: Some(Matrix::Dense(DenseArray {
+            shape: vec![4, 3],
+            values: Values::F32((0..12).map(|i| i as f32 * 0.25).collect()),
+        })),
+        x_umap_2d: Some(Matrix::Dense(DenseArray {
+            shape: vec![4, 2],
+            values: Values::F32(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]),
+        })),
         ..Dataset::default()
     }
 }
@@ -82,7 +100,7 @@ pub fn replace_with_fixed(file: &Path, object: &str, width: usize, records: &[&[
     g.unlink(name).expect("unlink");
     let ds = g
         .new_dataset_builder()
-        .empty_as(&TypeDescriptor::FixedAscii(width))
+        .empty_as(TypeDescriptor::FixedAscii(width))
         .shape(records.len())
         .create(name)
         .expect("create");
@@ -142,7 +160,7 @@ fn set_fixed_attr_on(loc: &hdf5::Location, name: &str, width: usize, records: &[
     delete_attr(loc.id(), name);
     let attr = loc
         .new_attr_builder()
-        .empty_as(&TypeDescriptor::FixedAscii(width))
+        .empty_as(TypeDescriptor::FixedAscii(width))
         .shape(records.len())
         .create(name)
         .expect("create attr");
@@ -191,7 +209,15 @@ pub fn replace_obs_with_compound(file: &Path, field: &[u8]) {
         // SAFETY: creates `obs` in the open file with the type and space above and writes
         // 4 records of 16 bytes from `records` (64 bytes); every id is closed once.
         unsafe {
-            let ds = hdf5_sys::h5d::H5Dcreate2(f.id(), name.as_ptr(), compound, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            let ds = hdf5_sys::h5d::H5Dcreate2(
+                f.id(),
+                name.as_ptr(),
+                compound,
+                space,
+                H5P_DEFAULT,
+                H5P_DEFAULT,
+                H5P_DEFAULT,
+            );
             assert!(ds >= 0, "H5Dcreate2");
             let all = hdf5_sys::h5s::H5S_ALL;
             assert!(hdf5_sys::h5d::H5Dwrite(ds, compound, all, all, H5P_DEFAULT, records.as_ptr().cast()) >= 0);
@@ -218,7 +244,8 @@ fn write_dataset(ds: hid_t, mem: hid_t, buf: *const std::ffi::c_void) {
     let all = hdf5_sys::h5s::H5S_ALL;
     // SAFETY: `buf` holds one element of `mem` per element of the dataset (callers size
     // it so) and stays alive for the call.
-    let rc = hdf5::sync::sync(|| unsafe { hdf5_sys::h5d::H5Dwrite(ds, mem, all, all, hdf5_sys::h5p::H5P_DEFAULT, buf) });
+    let rc =
+        hdf5::sync::sync(|| unsafe { hdf5_sys::h5d::H5Dwrite(ds, mem, all, all, hdf5_sys::h5p::H5P_DEFAULT, buf) });
     assert!(rc >= 0, "H5Dwrite");
 }
 
