@@ -12,6 +12,15 @@ use std::process::Command;
 
 use hostile::{ASCII, UTF8};
 
+/// HDF5 holds a lock on each open file through a descriptor without `O_CLOEXEC`, so a
+/// child spawned while another test has a file open inherits the lock and cannot open
+/// its own input: tests write files and spawn exports one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 const PARAMS: &str = r#"{"obs_keys": ["ct", "batch"], "var_quantization": 8, "compression": 1,
   "dataset_name": "strings", "dataset_id": "strings", "created_at": "2026-01-02T03:04:05Z",
   "inputs": {"gene_expression": "X", "latent_space": "obsm/X_latent", "X_umap_2d": "obsm/X_umap_2d"}}"#;
@@ -32,6 +41,7 @@ fn export(input: &Path, out: &Path) -> std::process::Output {
 
 /// Builds the valid file, breaks it with `spoil`, and checks the refusal names `expected`.
 fn assert_refused(spoil: impl FnOnce(&Path), expected: &str) {
+    let _g = serial();
     let tmp = tempfile::tempdir().expect("tmp");
     let input = tmp.path().join("input.h5ad");
     hostile::write_valid(&input);
@@ -49,6 +59,7 @@ fn assert_refused(spoil: impl FnOnce(&Path), expected: &str) {
 
 #[test]
 fn the_unspoiled_file_exports() {
+    let _g = serial();
     let tmp = tempfile::tempdir().expect("tmp");
     let input = tmp.path().join("input.h5ad");
     hostile::write_valid(&input);
@@ -101,4 +112,25 @@ fn nul_inside_a_fixed_length_string() {
         |p| hostile::replace_with_fixed(p, "var/_index", 8, &ids, Some("string-array")),
         r#"var/_index[1]: fixed-length string has a NUL byte inside it: b"ab\x00cd" (the bytes after the NUL would be lost)"#,
     );
+}
+
+#[test]
+fn a_corrupt_string_heap_is_one_line_that_says_it_once() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let input = tmp.path().join("input.h5ad");
+    hostile::write_valid(&input);
+    assert!(hostile::corrupt_string_heaps(&input) > 0, "the file has variable-length strings");
+    let out = tmp.path().join("out");
+    let o = export(&input, &out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "exactly one line on stderr: {err:?}");
+    // The first string read is obs's `encoding-type` attribute (attributes' strings live
+    // in the global heap too).
+    let (_, cause) =
+        err.split_once("HDF5 error at obs@encoding-type: ").unwrap_or_else(|| panic!("names the element: {err}"));
+    let first_clause = cause.split(": ").next().expect("clause");
+    assert_eq!(err.matches(first_clause).count(), 1, "the HDF5 error is said once: {err}");
+    assert!(!out.exists(), "nothing may be created at out_dir");
 }

@@ -10,20 +10,14 @@ use super::strings::{site_text, EscapedBytes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum H5adError {
+    // The HDF5 error is part of the message and deliberately not a `source()`: a caller
+    // printing the chain (anyhow's `{:#}`) would otherwise show it twice.
     /// The file could not be opened or created (missing, truncated, not HDF5).
-    #[error("cannot open {file} as HDF5: {source}")]
-    Open {
-        file: PathBuf,
-        #[source]
-        source: hdf5::Error,
-    },
+    #[error("cannot open {file} as HDF5: {cause}")]
+    Open { file: PathBuf, cause: hdf5::Error },
     /// An HDF5 call failed on the element at `path`.
-    #[error("HDF5 error at {path}: {source}")]
-    Hdf5 {
-        path: String,
-        #[source]
-        source: hdf5::Error,
-    },
+    #[error("HDF5 error at {path}: {cause}")]
+    Hdf5 { path: String, cause: hdf5::Error },
     /// The element at `path` exists but uses an encoding or dtype this reader does not handle.
     #[error("unsupported element {path} (encoding-type {encoding:?}): {detail}")]
     Unsupported { path: String, encoding: String, detail: String },
@@ -52,7 +46,7 @@ pub enum H5adError {
 impl H5adError {
     pub(crate) fn hdf5(path: impl Into<String>) -> impl FnOnce(hdf5::Error) -> H5adError {
         let path = path.into();
-        move |source| H5adError::Hdf5 { path, source }
+        move |cause| H5adError::Hdf5 { path, cause }
     }
 
     pub(crate) fn malformed(path: impl Into<String>, detail: impl Into<String>) -> H5adError {

@@ -107,7 +107,7 @@ struct Frame {
 
 impl H5adFile {
     pub(crate) fn open(path: &Path) -> Result<H5adFile> {
-        let file = File::open(path).map_err(|source| H5adError::Open { file: PathBuf::from(path), source })?;
+        let file = File::open(path).map_err(|cause| H5adError::Open { file: PathBuf::from(path), cause })?;
         Ok(H5adFile { file })
     }
 

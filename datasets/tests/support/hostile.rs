@@ -254,3 +254,19 @@ fn write_attr(attr: hid_t, mem: hid_t, buf: *const std::ffi::c_void) {
     let rc = hdf5::sync::sync(|| unsafe { hdf5_sys::h5a::H5Awrite(attr, mem, buf) });
     assert!(rc >= 0, "H5Awrite");
 }
+
+/// Overwrites the signature of every global heap collection (`GCOL`, where HDF5 keeps
+/// variable-length strings) so that reading any such string fails inside `H5HG_read`,
+/// where Debian's HDF5 1.10.8 crashed on corrupt files. Returns how many it hit.
+pub fn corrupt_string_heaps(file: &Path) -> usize {
+    let mut bytes = std::fs::read(file).expect("read");
+    let mut hits = 0;
+    for i in 0..bytes.len().saturating_sub(4) {
+        if &bytes[i..i + 4] == b"GCOL" {
+            bytes[i..i + 4].copy_from_slice(b"XXXX");
+            hits += 1;
+        }
+    }
+    std::fs::write(file, bytes).expect("write");
+    hits
+}
