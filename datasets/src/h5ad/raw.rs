@@ -77,7 +77,7 @@ pub(crate) fn strings(ds: &Dataset, path: &str) -> Result<Vec<String>> {
         }
         TypeDescriptor::FixedAscii(n) | TypeDescriptor::FixedUnicode(n) => {
             let file_type = ds.dtype().map_err(e)?;
-            let bytes = read_dataset_bytes(ds.id(), file_type.id(), ds.size() * n, path)?;
+            let bytes = read_dataset_bytes(ds.id(), file_type.id(), byte_len(ds.size(), n, path)?, path)?;
             strings::decode_fixed_records(&bytes, n, path)
         }
         other => Err(H5adError::unsupported(path, "string-array", format!("expected strings, found {other:?}"))),
@@ -98,7 +98,7 @@ pub(crate) fn attr_strings(attr: &Attribute, path: &str) -> Result<Vec<String>> 
         }
         TypeDescriptor::FixedAscii(n) | TypeDescriptor::FixedUnicode(n) => {
             let file_type = attr.dtype().map_err(e)?;
-            let mut buf = vec![0u8; attr.size() * n];
+            let mut buf = zeroed(byte_len(attr.size(), n, path)?, path)?;
             // SAFETY: `buf` holds exactly `size` elements of the attribute's own type.
             let status = hdf5::sync::sync(|| unsafe {
                 hdf5_sys::h5a::H5Aread(attr.id(), file_type.id(), buf.as_mut_ptr().cast())
@@ -179,7 +179,7 @@ pub(crate) fn compound_field(ds: &Dataset, name: &str, ty: &TypeDescriptor, path
             let size = H5Tget_size(native);
             let mem = H5Tcreate(H5T_class_t::H5T_COMPOUND, size);
             H5Tinsert(mem, c_name.as_ptr(), 0, native);
-            let out = read_dataset_bytes(ds.id(), mem, n * size, &field_path);
+            let out = byte_len(n, size, &field_path).and_then(|len| read_dataset_bytes(ds.id(), mem, len, &field_path));
             H5Tclose(mem);
             H5Tclose(native);
             out
@@ -197,7 +197,7 @@ pub(crate) fn compound_field(ds: &Dataset, name: &str, ty: &TypeDescriptor, path
 
 /// Reads `len` bytes of a dataset converted to memory type `mem`.
 fn read_dataset_bytes(ds: hid_t, mem: hid_t, len: usize, path: &str) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; len];
+    let mut buf = zeroed(len, path)?;
     if len == 0 {
         return Ok(buf);
     }
@@ -217,6 +217,23 @@ fn read_dataset_bytes(ds: hid_t, mem: hid_t, len: usize, path: &str) -> Result<V
     if status < 0 {
         return Err(H5adError::malformed(path, "H5Dread failed (truncated or corrupt file?)"));
     }
+    Ok(buf)
+}
+
+/// `count` elements of `width` bytes, refused when a (corrupt) header's sizes overflow:
+/// a wrapped product would hand HDF5 a buffer smaller than what it writes.
+fn byte_len(count: usize, width: usize, path: &str) -> Result<usize> {
+    count
+        .checked_mul(width)
+        .ok_or_else(|| H5adError::malformed(path, format!("{count} elements of {width} bytes overflow the address space")))
+}
+
+/// A zeroed buffer of `len` bytes, refused (not aborted on) when it cannot be allocated.
+fn zeroed(len: usize, path: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| H5adError::malformed(path, format!("needs a {len}-byte buffer, more than can be allocated")))?;
+    buf.resize(len, 0);
     Ok(buf)
 }
 
