@@ -187,6 +187,9 @@ fn py_printable(c: char) -> bool {
 }
 
 /// Python's `repr()` of a `str`: quotes chosen as Python does, non-printables escaped.
+/// Safe code over `chars()` only (no byte indexing), so it is total on every `&str`; the
+/// crash seen once came from a `&str` built unchecked from non-UTF-8 input, which the
+/// `.h5ad` reader no longer produces (`datasets/src/h5ad/strings.rs`).
 pub fn py_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
@@ -265,5 +268,25 @@ mod tests {
     fn collapse() {
         assert_eq!(collapse_whitespace("T  cell"), "T cell");
         assert_eq!(collapse_whitespace("T\u{3000} cell"), "T cell");
+    }
+
+    #[test]
+    fn every_scalar_value_goes_through_every_text_rule() {
+        // Totality: no input string makes these panic (they index bytes only behind
+        // length checks); each character beside ASCII and a 4-byte character, and at
+        // the end of a timestamp-length string, so byte offsets shift across widths.
+        let mut all = String::new();
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            all.push(c);
+            for s in [format!("a{c}🧬{c}"), format!("2026-01-01T00:00:0{c}")] {
+                let r = py_repr(&s);
+                assert!(r.len() >= 2 && r.is_char_boundary(1), "{r}");
+                let _ = display_text_defect(&s);
+                let _ = collapse_whitespace(&s);
+                let _ = portable_id_error(&s);
+                let _ = check_created_at(&s);
+            }
+        }
+        assert!(py_repr(&all).chars().count() > all.chars().count());
     }
 }

@@ -74,7 +74,7 @@ pub fn attr_ints(loc: &Location, name: &str, path: &str) -> Result<Option<Vec<i6
     }
     let apath = format!("{path}@{name}");
     let attr = loc.attr(name).map_err(H5adError::hdf5(&apath))?;
-    attr.read_raw::<i64>().map(Some).map_err(H5adError::hdf5(apath))
+    raw::attr_ints(&attr, &apath).map(Some)
 }
 
 fn vlen(s: &str, path: &str) -> Result<VarLenUnicode> {

@@ -6,22 +6,18 @@
 
 use std::path::PathBuf;
 
+use super::strings::{site_text, EscapedBytes};
+
 #[derive(Debug, thiserror::Error)]
 pub enum H5adError {
+    // The HDF5 error is part of the message and deliberately not a `source()`: a caller
+    // printing the chain (anyhow's `{:#}`) would otherwise show it twice.
     /// The file could not be opened or created (missing, truncated, not HDF5).
-    #[error("cannot open {file} as HDF5: {source}")]
-    Open {
-        file: PathBuf,
-        #[source]
-        source: hdf5::Error,
-    },
+    #[error("cannot open {file} as HDF5: {cause}")]
+    Open { file: PathBuf, cause: hdf5::Error },
     /// An HDF5 call failed on the element at `path`.
-    #[error("HDF5 error at {path}: {source}")]
-    Hdf5 {
-        path: String,
-        #[source]
-        source: hdf5::Error,
-    },
+    #[error("HDF5 error at {path}: {cause}")]
+    Hdf5 { path: String, cause: hdf5::Error },
     /// The element at `path` exists but uses an encoding or dtype this reader does not handle.
     #[error("unsupported element {path} (encoding-type {encoding:?}): {detail}")]
     Unsupported { path: String, encoding: String, detail: String },
@@ -31,6 +27,14 @@ pub enum H5adError {
     /// The element at `path` is present but inconsistent (shape attribute, index bounds, …).
     #[error("malformed element {path}: {detail}")]
     Malformed { path: String, detail: String },
+    /// A string in the file (a value, label, name or attribute) is not valid UTF-8;
+    /// `index` is its position when it is an element of an array.
+    #[error("{}: not valid UTF-8: {bytes}", site_text(.path, .index))]
+    NotUtf8 { path: String, index: Option<usize>, bytes: EscapedBytes },
+    /// A fixed-length string has a NUL byte followed by more bytes: not padding, and
+    /// reading it as a C string would drop the rest of the value.
+    #[error("{}: fixed-length string has a NUL byte inside it: {bytes} (the bytes after the NUL would be lost)", site_text(.path, .index))]
+    EmbeddedNul { path: String, index: Option<usize>, bytes: EscapedBytes },
     /// A mapping (`inputs` object) names something that is not an AnnData location.
     #[error("invalid mapping: {0}")]
     Mapping(String),
@@ -42,7 +46,7 @@ pub enum H5adError {
 impl H5adError {
     pub(crate) fn hdf5(path: impl Into<String>) -> impl FnOnce(hdf5::Error) -> H5adError {
         let path = path.into();
-        move |source| H5adError::Hdf5 { path, source }
+        move |cause| H5adError::Hdf5 { path, cause }
     }
 
     pub(crate) fn malformed(path: impl Into<String>, detail: impl Into<String>) -> H5adError {
@@ -64,6 +68,8 @@ impl H5adError {
             | H5adError::Unsupported { path, .. }
             | H5adError::Missing { path, .. }
             | H5adError::Malformed { path, .. }
+            | H5adError::NotUtf8 { path, .. }
+            | H5adError::EmbeddedNul { path, .. }
             | H5adError::Unwritable { path, .. } => Some(path),
             H5adError::Open { .. } | H5adError::Mapping(_) => None,
         }

@@ -9,13 +9,17 @@
 //! - [`H5adError`] names the HDF5 path (and encoding) of whatever could not be read.
 //!
 //! Module map: [`mapping`] (which element feeds which argument), [`read`], [`write`],
-//! [`encoding`] (AnnData's attributes), `raw` (run-time-typed HDF5 reads), [`error`].
+//! [`encoding`] (AnnData's attributes), `raw` (run-time-typed HDF5 reads), `dtype`
+//! (stored types, their names checked), [`strings`] (checked decoding of every string
+//! read), [`error`].
 
+mod dtype;
 pub mod encoding;
 pub mod error;
 pub mod mapping;
 mod raw;
 pub mod read;
+pub mod strings;
 pub mod write;
 
 pub use error::H5adError;

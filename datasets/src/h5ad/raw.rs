@@ -8,45 +8,14 @@
 //! only at run time; those go through `hdf5-sys` with the file's own member type.
 
 use cellucid_core::{DType, Values};
-use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::types::{TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Attribute, Dataset};
 use hdf5_sys::h5i::hid_t;
 
+pub(crate) use super::dtype::{descriptor, dtype_of, is_string};
+use super::dtype::{attr_descriptor, is_integer};
 use super::error::{H5adError, Result};
-
-/// The numpy dtype of a stored scalar type, if it is one the model can hold.
-pub(crate) fn dtype_of(desc: &TypeDescriptor) -> Option<DType> {
-    Some(match desc {
-        TypeDescriptor::Boolean => DType::Bool,
-        TypeDescriptor::Integer(IntSize::U1) => DType::I8,
-        TypeDescriptor::Integer(IntSize::U2) => DType::I16,
-        TypeDescriptor::Integer(IntSize::U4) => DType::I32,
-        TypeDescriptor::Integer(IntSize::U8) => DType::I64,
-        TypeDescriptor::Unsigned(IntSize::U1) => DType::U8,
-        TypeDescriptor::Unsigned(IntSize::U2) => DType::U16,
-        TypeDescriptor::Unsigned(IntSize::U4) => DType::U32,
-        TypeDescriptor::Unsigned(IntSize::U8) => DType::U64,
-        TypeDescriptor::Float(FloatSize::U4) => DType::F32,
-        TypeDescriptor::Float(FloatSize::U8) => DType::F64,
-        _ => return None,
-    })
-}
-
-/// Whether the stored type is a string (fixed or variable length).
-pub(crate) fn is_string(desc: &TypeDescriptor) -> bool {
-    matches!(
-        desc,
-        TypeDescriptor::FixedAscii(_)
-            | TypeDescriptor::FixedUnicode(_)
-            | TypeDescriptor::VarLenAscii
-            | TypeDescriptor::VarLenUnicode
-    )
-}
-
-/// The stored type of a dataset, as a descriptor.
-pub(crate) fn descriptor(ds: &Dataset, path: &str) -> Result<TypeDescriptor> {
-    ds.dtype().and_then(|t| t.to_descriptor()).map_err(H5adError::hdf5(path))
-}
+use super::strings::{self, Site};
 
 /// Reads a numeric or bool dataset in full, flat, in its stored dtype.
 pub(crate) fn values(ds: &Dataset, path: &str, encoding: &str) -> Result<Values> {
@@ -72,67 +41,75 @@ pub(crate) fn values(ds: &Dataset, path: &str, encoding: &str) -> Result<Values>
 
 /// Reads an integer dataset (codes, indices, indptr) widened to i64.
 pub(crate) fn ints(ds: &Dataset, path: &str) -> Result<Vec<i64>> {
-    let desc = descriptor(ds, path)?;
-    match desc {
-        TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => {}
-        other => {
-            return Err(H5adError::unsupported(path, "array", format!("expected integers, found {other:?}")));
-        }
-    }
+    require_integers(ds, path)?;
     // HDF5 converts every integer width to i64 itself; u64 beyond i64::MAX would
     // overflow, which no index or code array can legitimately hold.
     ds.read_raw::<i64>().map_err(H5adError::hdf5(path))
 }
 
-/// Reads a string dataset (variable- or fixed-length, ASCII or UTF-8), flat.
+/// Refuses a dataset that does not hold integers (index, indptr and code arrays).
+pub(crate) fn require_integers(ds: &Dataset, path: &str) -> Result<()> {
+    match descriptor(ds, path)? {
+        d if is_integer(&d) => Ok(()),
+        other => Err(H5adError::unsupported(path, "array", format!("expected integers, found {other:?}"))),
+    }
+}
+
+/// Reads an integer attribute (`shape`) widened to i64.
+pub(crate) fn attr_ints(attr: &Attribute, path: &str) -> Result<Vec<i64>> {
+    match attr_descriptor(attr, path)? {
+        d if is_integer(&d) => attr.read_raw::<i64>().map_err(H5adError::hdf5(path)),
+        other => Err(H5adError::malformed(path, format!("expected integers, found {other:?}"))),
+    }
+}
+
+/// Reads a string dataset (variable- or fixed-length, ASCII or UTF-8), flat, each
+/// element decoded checked (see [`strings`]).
 pub(crate) fn strings(ds: &Dataset, path: &str) -> Result<Vec<String>> {
-    let desc = descriptor(ds, path)?;
-    match desc {
-        TypeDescriptor::VarLenUnicode => Ok(ds
-            .read_raw::<VarLenUnicode>()
-            .map_err(H5adError::hdf5(path))?
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect()),
-        TypeDescriptor::VarLenAscii => Ok(ds
-            .read_raw::<VarLenAscii>()
-            .map_err(H5adError::hdf5(path))?
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect()),
+    let e = H5adError::hdf5(path);
+    let scalar = ds.ndim() == 0;
+    match descriptor(ds, path)? {
+        TypeDescriptor::VarLenUnicode => {
+            decode_all(ds.read_raw::<VarLenUnicode>().map_err(e)?.iter().map(VarLenUnicode::as_bytes), path, scalar)
+        }
+        TypeDescriptor::VarLenAscii => {
+            decode_all(ds.read_raw::<VarLenAscii>().map_err(e)?.iter().map(VarLenAscii::as_bytes), path, scalar)
+        }
         TypeDescriptor::FixedAscii(n) | TypeDescriptor::FixedUnicode(n) => {
-            let file_type = ds.dtype().map_err(H5adError::hdf5(path))?;
-            let count = ds.size();
-            let bytes = read_dataset_bytes(ds.id(), file_type.id(), count * n, path)?;
-            Ok(split_fixed(&bytes, n))
+            let file_type = ds.dtype().map_err(e)?;
+            let bytes = read_dataset_bytes(ds.id(), file_type.id(), byte_len(ds.size(), n, path)?, path)?;
+            strings::decode_fixed_records(&bytes, n, path)
         }
         other => Err(H5adError::unsupported(path, "string-array", format!("expected strings, found {other:?}"))),
     }
 }
 
-/// Reads a string attribute's values (scalar → one element; empty numeric array → none).
+/// Reads a string attribute's values (scalar → one element; empty numeric array → none),
+/// each decoded checked.
 pub(crate) fn attr_strings(attr: &Attribute, path: &str) -> Result<Vec<String>> {
-    let desc = attr.dtype().and_then(|t| t.to_descriptor()).map_err(H5adError::hdf5(path))?;
     let e = H5adError::hdf5(path);
-    match desc {
+    let scalar = attr.ndim() == 0;
+    match attr_descriptor(attr, path)? {
         TypeDescriptor::VarLenUnicode => {
-            Ok(attr.read_raw::<VarLenUnicode>().map_err(e)?.iter().map(|s| s.as_str().to_owned()).collect())
+            decode_all(attr.read_raw::<VarLenUnicode>().map_err(e)?.iter().map(VarLenUnicode::as_bytes), path, scalar)
         }
         TypeDescriptor::VarLenAscii => {
-            Ok(attr.read_raw::<VarLenAscii>().map_err(e)?.iter().map(|s| s.as_str().to_owned()).collect())
+            decode_all(attr.read_raw::<VarLenAscii>().map_err(e)?.iter().map(VarLenAscii::as_bytes), path, scalar)
         }
         TypeDescriptor::FixedAscii(n) | TypeDescriptor::FixedUnicode(n) => {
-            let file_type = attr.dtype().map_err(H5adError::hdf5(path))?;
-            let count = attr.size();
-            let mut buf = vec![0u8; count * n];
-            // SAFETY: `buf` holds exactly `count` elements of the attribute's own type.
+            let file_type = attr.dtype().map_err(e)?;
+            let mut buf = zeroed(byte_len(attr.size(), n, path)?, path)?;
+            // SAFETY: `buf` holds exactly `size` elements of the attribute's own type.
             let status = hdf5::sync::sync(|| unsafe {
                 hdf5_sys::h5a::H5Aread(attr.id(), file_type.id(), buf.as_mut_ptr().cast())
             });
             if status < 0 {
                 return Err(H5adError::malformed(path, "H5Aread failed on a fixed-length string attribute"));
             }
-            Ok(split_fixed(&buf, n))
+            if scalar {
+                return strings::decode_fixed(&buf, Site::scalar(path)).map(|s| vec![s]);
+            }
+            strings::decode_fixed_records(&buf, n, path)
         }
         // h5py stores an empty list (anndata's empty `column-order`) as a float64 array of length 0.
         _ if attr.size() == 0 => Ok(Vec::new()),
@@ -140,17 +117,12 @@ pub(crate) fn attr_strings(attr: &Attribute, path: &str) -> Result<Vec<String>> 
     }
 }
 
-/// Splits fixed-width, NUL-padded records into strings (invalid UTF-8 is replaced, not refused).
-fn split_fixed(bytes: &[u8], width: usize) -> Vec<String> {
-    if width == 0 {
-        return Vec::new();
-    }
-    bytes
-        .chunks(width)
-        .map(|rec| {
-            let end = rec.iter().position(|&b| b == 0).unwrap_or(rec.len());
-            String::from_utf8_lossy(&rec[..end]).into_owned()
-        })
+/// Variable-length strings' bytes, decoded checked; elements are named `path[i]` unless
+/// the object is a scalar.
+fn decode_all<'a>(values: impl Iterator<Item = &'a [u8]>, path: &str, scalar: bool) -> Result<Vec<String>> {
+    values
+        .enumerate()
+        .map(|(i, bytes)| strings::decode(bytes, if scalar { Site::scalar(path) } else { Site::element(path, i) }))
         .collect()
 }
 
@@ -179,6 +151,11 @@ pub(crate) fn compound_field(ds: &Dataset, name: &str, ty: &TypeDescriptor, path
         TypeDescriptor::FixedArray(inner, k) => (inner.as_ref().clone(), *k),
         other => (other.clone(), 1),
     };
+    // Only fixed-length strings are bytes in the record; a variable-length member would
+    // arrive as pointers (and old anndata never wrote one).
+    if matches!(scalar, TypeDescriptor::VarLenAscii | TypeDescriptor::VarLenUnicode) || (is_string(&scalar) && width != 1) {
+        return Err(H5adError::unsupported(&field_path, "compound field", format!("member type {ty:?}")));
+    }
     let n = ds.size();
     let file_type = ds.dtype().map_err(H5adError::hdf5(path))?;
     let c_name = std::ffi::CString::new(name)
@@ -202,7 +179,7 @@ pub(crate) fn compound_field(ds: &Dataset, name: &str, ty: &TypeDescriptor, path
             let size = H5Tget_size(native);
             let mem = H5Tcreate(H5T_class_t::H5T_COMPOUND, size);
             H5Tinsert(mem, c_name.as_ptr(), 0, native);
-            let out = read_dataset_bytes(ds.id(), mem, n * size, &field_path);
+            let out = byte_len(n, size, &field_path).and_then(|len| read_dataset_bytes(ds.id(), mem, len, &field_path));
             H5Tclose(mem);
             H5Tclose(native);
             out
@@ -211,7 +188,7 @@ pub(crate) fn compound_field(ds: &Dataset, name: &str, ty: &TypeDescriptor, path
 
     if is_string(&scalar) {
         let w = bytes.len().checked_div(n).unwrap_or(0);
-        return Ok(Field::Strings(split_fixed(&bytes, w)));
+        return Ok(Field::Strings(strings::decode_fixed_records(&bytes, w, &field_path)?));
     }
     let dtype = dtype_of(&scalar)
         .ok_or_else(|| H5adError::unsupported(&field_path, "compound field", format!("member type {ty:?}")))?;
@@ -220,7 +197,7 @@ pub(crate) fn compound_field(ds: &Dataset, name: &str, ty: &TypeDescriptor, path
 
 /// Reads `len` bytes of a dataset converted to memory type `mem`.
 fn read_dataset_bytes(ds: hid_t, mem: hid_t, len: usize, path: &str) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; len];
+    let mut buf = zeroed(len, path)?;
     if len == 0 {
         return Ok(buf);
     }
@@ -240,6 +217,23 @@ fn read_dataset_bytes(ds: hid_t, mem: hid_t, len: usize, path: &str) -> Result<V
     if status < 0 {
         return Err(H5adError::malformed(path, "H5Dread failed (truncated or corrupt file?)"));
     }
+    Ok(buf)
+}
+
+/// `count` elements of `width` bytes, refused when a (corrupt) header's sizes overflow:
+/// a wrapped product would hand HDF5 a buffer smaller than what it writes.
+fn byte_len(count: usize, width: usize, path: &str) -> Result<usize> {
+    count
+        .checked_mul(width)
+        .ok_or_else(|| H5adError::malformed(path, format!("{count} elements of {width} bytes overflow the address space")))
+}
+
+/// A zeroed buffer of `len` bytes, refused (not aborted on) when it cannot be allocated.
+fn zeroed(len: usize, path: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| H5adError::malformed(path, format!("needs a {len}-byte buffer, more than can be allocated")))?;
+    buf.resize(len, 0);
     Ok(buf)
 }
 

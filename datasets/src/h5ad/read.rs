@@ -107,7 +107,7 @@ struct Frame {
 
 impl H5adFile {
     pub(crate) fn open(path: &Path) -> Result<H5adFile> {
-        let file = File::open(path).map_err(|source| H5adError::Open { file: PathBuf::from(path), source })?;
+        let file = File::open(path).map_err(|cause| H5adError::Open { file: PathBuf::from(path), cause })?;
         Ok(H5adFile { file })
     }
 
@@ -268,6 +268,7 @@ impl H5adFile {
             return Err(H5adError::malformed(&idx_path, format!("{} indices for {nnz} stored values", idx_ds.size())));
         }
         let indptr = read_indptr(&ptr_ds, &ptr_path, major, nnz)?;
+        raw::require_integers(&idx_ds, &idx_path)?;
         let dtype = raw::dtype_of(&raw::descriptor(&data_ds, &data_path)?)
             .ok_or_else(|| H5adError::unsupported(&data_path, "array", "sparse data is not numeric"))?;
 

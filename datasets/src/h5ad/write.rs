@@ -45,7 +45,7 @@ const INDEX_BLOCK: usize = 4 << 20;
 
 /// Writes `dataset` to `path` (created or truncated).
 pub fn write(dataset: &Dataset, path: &Path) -> Result<()> {
-    let file = File::create(path).map_err(|source| H5adError::Open { file: PathBuf::from(path), source })?;
+    let file = File::create(path).map_err(|cause| H5adError::Open { file: PathBuf::from(path), cause })?;
     let root: &Group = &file;
     set_encoding(root, "anndata", "/")?;
 
