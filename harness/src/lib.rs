@@ -14,6 +14,7 @@ pub mod params;
 pub mod plan;
 pub mod progress;
 pub mod store;
+pub mod supervise;
 pub mod sweep;
 pub mod target;
 
@@ -55,6 +56,9 @@ pub fn run() -> ExitCode {
     if args.get(1).is_some_and(|a| a == benchmark::launcher::SUBCOMMAND) {
         return benchmark::launcher::main(&args[2..]);
     }
+    if args.get(1).is_some_and(|a| a == supervise::WORKER_SUBCOMMAND) {
+        return cli::export::worker_main(&args[2..]);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Export(a) => cli::export::run(a),
@@ -67,6 +71,11 @@ pub fn run() -> ExitCode {
         Command::Recommend(a) => cli::recommend::run(a),
         Command::Ci(a) => cli::ci::run(a),
     };
+    exit_code(result)
+}
+
+/// A subcommand's result as the process's exit: errors are one line on stderr and status 2.
+pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
