@@ -9,6 +9,7 @@
 pub mod benchmark;
 pub mod ci;
 pub mod cli;
+pub mod fuzz;
 pub mod measure;
 pub mod params;
 pub mod plan;
@@ -48,6 +49,8 @@ enum Command {
     Recommend(cli::recommend::RecommendArgs),
     /// CI speed gate: a baseline and a candidate A/B interleaved; exit 1 on a regression.
     Ci(cli::ci::CiArgs),
+    /// Fuzz the .h5ad reader and the CLI: seeded mutants of .h5ad files through `export`.
+    Fuzz(cli::fuzz::FuzzArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -70,6 +73,7 @@ pub fn run() -> ExitCode {
         Command::Report(a) => cli::report::run(a),
         Command::Recommend(a) => cli::recommend::run(a),
         Command::Ci(a) => cli::ci::run(a),
+        Command::Fuzz(a) => cli::fuzz::run(a),
     };
     exit_code(result)
 }
