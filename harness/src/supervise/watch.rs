@@ -5,8 +5,8 @@
 //! worker read from files (`rchar` in `/proc/PID/io`). HDF5 reads a large dataset chunk
 //! by chunk (and the reader streams sparse matrices in blocks), so a legitimate read of
 //! any size keeps `rchar` growing; a loop inside a corrupt file's metadata works from the
-//! library's cache and does not. The watchdog is armed from the worker's `reading` line
-//! until its first export event: what follows is the exporter's own code, whose phases
+//! library's cache and does not. The watchdog is armed from the worker's start until its
+//! first export event: what follows is the exporter's own code, whose phases
 //! on large inputs may legitimately run long without an event.
 
 use super::channel::{Event, ProgressEvent};
@@ -53,7 +53,8 @@ struct Loop {
 pub fn watch(mut w: Worker, read_timeout: Duration, progress: &dyn Fn(Progress)) -> std::io::Result<Ended> {
     let pid = w.child.id() as libc::pid_t;
     let mut st = Loop {
-        reading: false,
+        // Everything the worker does before its first export event is reading the input.
+        reading: true,
         last_progress: Instant::now(),
         rchar: None,
         panic: None,
