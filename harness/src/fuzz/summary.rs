@@ -36,6 +36,8 @@ pub struct Summary {
     pub seconds: f64,
     pub seed_files: usize,
     pub counts: BTreeMap<Outcome, usize>,
+    /// Mutants per kind of mutation (`bytes`, `structure`).
+    pub kinds: BTreeMap<&'static str, usize>,
     /// Every mutant that was not `ok` or a clean error.
     pub notable: Vec<Record>,
 }
@@ -50,6 +52,7 @@ impl Summary {
             seconds: 0.0,
             seed_files,
             counts: BTreeMap::new(),
+            kinds: BTreeMap::new(),
             notable: Vec::new(),
         }
     }
@@ -57,6 +60,7 @@ impl Summary {
     pub fn add(&mut self, r: Record) {
         self.run += 1;
         *self.counts.entry(r.outcome).or_default() += 1;
+        *self.kinds.entry(r.kind).or_default() += 1;
         if !matches!(r.outcome, Outcome::Ok | Outcome::CleanError) {
             self.notable.push(r);
         }
@@ -83,6 +87,8 @@ impl Summary {
         let part = |outcomes: &mut dyn Iterator<Item = &Outcome>| {
             outcomes.map(|&o| format!("{} {}", o.name(), self.count(o))).collect::<Vec<_>>().join(", ")
         };
+        let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        s += &format!("  mutations: {}\n", kinds.join(", "));
         s += &format!("  {}\n", part(&mut Outcome::ALL.iter().filter(|o| !o.is_failure())));
         s += &format!(
             "  failures: {} ({})\n",
