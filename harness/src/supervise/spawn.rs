@@ -8,15 +8,15 @@
 use super::channel::{CHILD_FD, FD_ENV};
 use super::WORKER_SUBCOMMAND;
 use std::ffi::OsString;
-use std::io::PipeReader;
-use std::os::fd::{AsRawFd, RawFd};
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStderr, Command, Stdio};
 
 /// A running worker and the parent's ends of its pipes.
 pub struct Worker {
     pub child: Child,
-    pub events: PipeReader,
+    pub events: File,
     pub stderr: ChildStderr,
 }
 
@@ -24,7 +24,7 @@ impl Worker {
     /// `current_exe __export-worker ARGS…`, stdin and stdout inherited.
     pub fn start(args: &[OsString]) -> std::io::Result<Worker> {
         let exe = std::env::current_exe()?;
-        let (events, writer) = std::io::pipe()?;
+        let (events, writer) = pipe()?;
         let mut cmd = Command::new(exe);
         cmd.arg(WORKER_SUBCOMMAND)
             .args(args)
@@ -43,6 +43,17 @@ impl Worker {
         let stderr = child.stderr.take().ok_or_else(|| std::io::Error::other("worker stderr was not captured"))?;
         Ok(Worker { child, events, stderr })
     }
+}
+
+/// A pipe, both ends close-on-exec: (read end, write end).
+fn pipe() -> std::io::Result<(File, File)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: pipe2 writes two new descriptors into the two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and nothing else owns them.
+    Ok(unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) })
 }
 
 /// In the forked child: the event pipe's write end becomes CHILD_FD, open across exec.
