@@ -2,17 +2,31 @@
 //! and exit, and the parent then ends the way the worker did.
 //!
 //! The handler only records the signal (an atomic store is async-signal-safe); the wait
-//! loop, woken by EINTR or its next tick, forwards it with `kill`.
+//! loop, woken by EINTR or its next tick, forwards it with `kill`. A signal the terminal
+//! sent (Ctrl-C, hang-up: `si_code == SI_KERNEL`) went to the whole foreground process
+//! group, worker included, and is not sent a second time.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The signals forwarded to the worker.
 pub const FORWARDED: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
+/// The last signal received, plus [`FROM_TERMINAL`] when the kernel sent it.
 static PENDING: AtomicI32 = AtomicI32::new(0);
+const FROM_TERMINAL: i32 = 1 << 16;
 
-extern "C" fn record(sig: libc::c_int) {
-    PENDING.store(sig, Ordering::SeqCst);
+extern "C" fn record(sig: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
+    let from_terminal = !info.is_null() && unsafe { (*info).si_code } == libc::SI_KERNEL;
+    PENDING.store(sig | if from_terminal { FROM_TERMINAL } else { 0 }, Ordering::SeqCst);
+}
+
+/// A signal the parent received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub signal: libc::c_int,
+    /// The terminal sent it to the whole process group: the worker has it already.
+    pub from_terminal: bool,
 }
 
 /// Install the recording handler for [`FORWARDED`] (before the worker starts, so that
@@ -20,11 +34,12 @@ extern "C" fn record(sig: libc::c_int) {
 pub fn install() -> std::io::Result<()> {
     for sig in FORWARDED {
         // SAFETY: a zeroed sigaction is valid; `record` is async-signal-safe (one atomic
-        // store) and has the C signature sa_handler expects; SA_RESTART is off so that
+        // store) and has the C signature SA_SIGINFO expects; SA_RESTART is off so that
         // poll returns EINTR at once.
         let r = unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = record as extern "C" fn(libc::c_int) as usize;
+            sa.sa_sigaction = record as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
+            sa.sa_flags = libc::SA_SIGINFO;
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut())
         };
@@ -36,10 +51,10 @@ pub fn install() -> std::io::Result<()> {
 }
 
 /// The signal received since the last call, if any.
-pub fn take_pending() -> Option<libc::c_int> {
+pub fn take_pending() -> Option<Received> {
     match PENDING.swap(0, Ordering::SeqCst) {
         0 => None,
-        s => Some(s),
+        s => Some(Received { signal: s & !FROM_TERMINAL, from_terminal: s & FROM_TERMINAL != 0 }),
     }
 }
 

@@ -65,9 +65,11 @@ pub fn watch(mut w: Worker, read_timeout: Duration, progress: &dyn Fn(Progress))
     let (mut stalled, mut forwarded) = (false, None);
     let mut buf = vec![0u8; 8192];
     while events_open || stderr_open {
-        if let Some(sig) = signals::take_pending() {
-            forward(pid, sig);
-            forwarded = Some(sig);
+        if let Some(r) = signals::take_pending() {
+            if !r.from_terminal {
+                forward(pid, r.signal);
+            }
+            forwarded = Some(r.signal);
         }
         let (events_ready, stderr_ready) = wait_readable(
             events_open.then(|| w.events.as_raw_fd()),
