@@ -9,11 +9,13 @@
 pub mod benchmark;
 pub mod ci;
 pub mod cli;
+pub mod fuzz;
 pub mod measure;
 pub mod params;
 pub mod plan;
 pub mod progress;
 pub mod store;
+pub mod supervise;
 pub mod sweep;
 pub mod target;
 
@@ -49,6 +51,8 @@ enum Command {
     Ci(cli::ci::CiArgs),
     /// List the filesystem targets on record, or clean up what killed sweeps left.
     Targets(cli::targets::TargetsArgs),
+    /// Fuzz the .h5ad reader and the CLI: seeded mutants of .h5ad files through `export`.
+    Fuzz(cli::fuzz::FuzzArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -56,6 +60,9 @@ pub fn run() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == benchmark::launcher::SUBCOMMAND) {
         return benchmark::launcher::main(&args[2..]);
+    }
+    if args.get(1).is_some_and(|a| a == supervise::WORKER_SUBCOMMAND) {
+        return cli::export::worker_main(&args[2..]);
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -69,7 +76,13 @@ pub fn run() -> ExitCode {
         Command::Recommend(a) => cli::recommend::run(a),
         Command::Ci(a) => cli::ci::run(a),
         Command::Targets(a) => cli::targets::run(a),
+        Command::Fuzz(a) => cli::fuzz::run(a),
     };
+    exit_code(result)
+}
+
+/// A subcommand's result as the process's exit: errors are one line on stderr and status 2.
+pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

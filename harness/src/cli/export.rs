@@ -4,15 +4,27 @@
 //! mapping flags (`--latent`, `--embedding`, …) override the params' `inputs`. Without
 //! either, scanpy-style defaults apply: latent `obsm/X_pca`, `obsm/X_umap` placed by its
 //! column count, `obsp/connectivities` when present.
+//!
+//! The read and the export run in a supervised child process (`crate::supervise`), so
+//! that a corrupt input that crashes or hangs HDF5 ends in one line on stderr and a
+//! non-zero exit with nothing created; `--in-process` (or `CELLUCID_EXPORT_IN_PROCESS=1`)
+//! runs both here, for debugging.
 
 use crate::params::Params;
 use crate::progress::ExportProgress;
+use crate::supervise::channel::{Event, Reporter};
+use crate::supervise::rollback::roll_back;
+use crate::supervise::verdict::Verdict;
+use crate::supervise::{signals, spawn::Worker, watch, IN_PROCESS_ENV};
 use anyhow::{bail, Context, Result};
 use cellucid_core::{Durability, ExportOptions, ExportReport, GzipBackend};
 use cellucid_datasets::h5ad::{self, Mapping};
-use clap::Args;
+use clap::{Args, Parser};
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -107,6 +119,15 @@ pub struct ExportArgs {
     /// No summary and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+
+    // --- supervision ---
+    /// Read and export in this process, not a supervised child (debugging; also
+    /// CELLUCID_EXPORT_IN_PROCESS=1). A crash in HDF5 then takes the CLI with it.
+    #[arg(long)]
+    pub in_process: bool,
+    /// Stop reading an input that makes no progress (no bytes read) for this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub read_timeout: f64,
 }
 
 fn list_arg(s: &str) -> Result<Vec<String>> {
@@ -257,8 +278,76 @@ fn auto_categorical_dtype(ds: &cellucid_core::Dataset) -> &'static str {
 }
 
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
+    let in_process_env = std::env::var_os(IN_PROCESS_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+    if a.in_process || in_process_env {
+        return run_here(a, &Reporter::none());
+    }
+    supervised(a)
+}
+
+/// The parent: start the worker with this command line, relay its progress, and end as
+/// it ended — or, if it died, roll back and print one line.
+fn supervised(a: ExportArgs) -> Result<ExitCode> {
+    if !(a.read_timeout.is_finite() && a.read_timeout > 0.0) {
+        bail!("--read-timeout {}: expected a positive number of seconds", a.read_timeout);
+    }
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.get(1).is_none_or(|s| s != "export") {
+        bail!("internal: the export supervisor expects `cellucid-bench export ARGS…`");
+    }
+    signals::install().context("cannot install signal handlers")?;
+    let worker = Worker::start(&argv[2..]).context("cannot start the export worker")?;
+    let bar = ExportProgress::new(!a.quiet && !a.json);
+    let ended = watch::watch(worker, Duration::from_secs_f64(a.read_timeout), &|p| bar.event(p));
+    bar.finish();
+    let ended = ended.context("lost the export worker")?;
+    match Verdict::of(&ended, &a.input, Duration::from_secs_f64(a.read_timeout)) {
+        Verdict::Exited { code, stderr } => {
+            let _ = std::io::stderr().write_all(&stderr);
+            Ok(ExitCode::from(code))
+        }
+        Verdict::Interrupted(sig) => {
+            // The worker rolls back on these signals itself; this covers one that died first.
+            let _ = roll_back(&a.out_dir);
+            signals::die_by(sig)
+        }
+        Verdict::Died(line) => match roll_back(&a.out_dir) {
+            Ok(_) => bail!("{line}"),
+            Err(e) => bail!("{line}; {e}"),
+        },
+    }
+}
+
+/// The worker: `cellucid-bench __export-worker ARGS…` (ARGS as given to `export`).
+pub fn worker_main(args: &[OsString]) -> ExitCode {
+    #[derive(Parser)]
+    #[command(name = "cellucid-bench export")]
+    struct Worker {
+        #[command(flatten)]
+        args: ExportArgs,
+    }
+    let parsed = Worker::parse_from(std::iter::once(OsString::from("export")).chain(args.iter().cloned()));
+    let reporter: &'static Reporter = Box::leak(Box::new(Reporter::from_env()));
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        reporter.send(&Event::Panic(format!("{at}: {msg}")));
+        default_hook(info);
+    }));
+    crate::exit_code(run_here(parsed.args, reporter))
+}
+
+/// Read and export in this process, reporting to `reporter`.
+fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
     // SIGINT/SIGTERM/SIGHUP roll the export back (stage, journal) before the process dies of them.
     cellucid_core::publish::roll_back_on_signals().context("cannot install the signal rollback")?;
+    reporter.send(&Event::Reading);
     if let Some(t) = a.threads {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("cannot configure threads")?;
     }
@@ -269,7 +358,10 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
     let read_time = started.elapsed();
     let options = options(&a, params.as_ref(), &dataset)?;
     let bar = ExportProgress::new(!a.quiet && !a.json);
-    let report = cellucid_core::export_with_progress(&dataset, &options, &a.out_dir, &|p| bar.event(p));
+    let report = cellucid_core::export_with_progress(&dataset, &options, &a.out_dir, &|p| {
+        reporter.progress(p);
+        bar.event(p)
+    });
     bar.finish();
     let report = report?;
     if a.json {

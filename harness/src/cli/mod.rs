@@ -2,6 +2,7 @@
 pub mod ci;
 pub mod compare;
 pub mod export;
+pub mod fuzz;
 pub mod generate;
 pub mod recommend;
 pub mod report;
