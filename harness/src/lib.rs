@@ -16,6 +16,7 @@ pub mod progress;
 pub mod store;
 pub mod sweep;
 pub mod target;
+pub mod writer;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
