@@ -65,6 +65,24 @@ impl Cell {
         format!("{:016x}", fnv1a64(canonical_text(&self.canonical()).as_bytes()))
     }
 
+    /// Id of what is exported, every writer alike (the cell without its writer): it names
+    /// the export in the params, so that two writers of one cell get the same params and
+    /// their outputs can be compared byte for byte.
+    pub fn export_id(&self) -> String {
+        let mut v = self.canonical();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("subject");
+            m.remove("writer");
+        }
+        format!("{:016x}", fnv1a64(canonical_text(&v).as_bytes()))
+    }
+
+    /// The label without the writer.
+    pub fn export_label(&self) -> String {
+        let label = self.label();
+        label.rsplit_once(' ').map_or(label.clone(), |(k, _)| k.to_string())
+    }
+
     /// Id of the dataset alone, the key of the generated-dataset cache.
     pub fn dataset_id(&self) -> String {
         let canonical = json!({ "v": ID_VERSION, "dataset": self.dataset_json() });

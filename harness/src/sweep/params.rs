@@ -31,8 +31,9 @@ pub fn params(cell: &Cell) -> Value {
     }
     let wide = spec.categorical_fields.iter().any(|&c| c > 255);
     let mut p = json!({
-        "dataset_name": format!("sweep {}", cell.label()),
-        "dataset_id": format!("sweep-{}", cell.id()),
+        // The same for every writer of the cell, so that their outputs compare byte for byte.
+        "dataset_name": format!("sweep {}", cell.export_label()),
+        "dataset_id": format!("sweep-{}", cell.export_id()),
         "created_at": "2026-01-01T00:00:00Z",
         "obs_categorical_dtype": if wide { "uint16" } else { "uint8" },
         "var_quantization": cell.settings.var_quantization,
