@@ -4,6 +4,7 @@ pub mod compare;
 pub mod export;
 pub mod generate;
 pub mod recommend;
+pub mod recommend_writer;
 pub mod report;
 pub mod sweep;
 pub mod validate;
