@@ -18,6 +18,10 @@ use std::collections::BTreeMap;
 /// Cells to calibrate a writer on when it has no fit yet.
 pub const CALIBRATION_CELLS: usize = 2;
 
+/// The least difference, in the default model's seconds, between the two calibration
+/// cells (when the writer has a cell that far from its cheapest).
+const MIN_SPREAD_S: f64 = 1.0;
+
 /// A cell not run because of its writer's budget.
 #[derive(Clone, Debug)]
 pub struct SkippedCell {
@@ -104,8 +108,8 @@ impl Budgets {
     }
 
     /// For each budgeted writer without a fit in `m`, the indices of its cheapest cells
-    /// (up to [`CALIBRATION_CELLS`]: the cheapest, and the cheapest of at least twice its
-    /// size) to calibrate on.
+    /// (up to [`CALIBRATION_CELLS`]: the cheapest, and the cheapest clearly larger one) to
+    /// calibrate on.
     pub fn calibration_cells(&self, cells: &[Cell], m: &MachineBudget) -> Vec<(String, Vec<usize>)> {
         let mut out = Vec::new();
         for writer in self.budgeted() {
@@ -115,10 +119,12 @@ impl Budgets {
             let mut mine: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].writer == writer).collect();
             mine.sort_by(|&a, &b| run_seconds(&cells[a], m).total_cmp(&run_seconds(&cells[b], m)));
             let Some(&first) = mine.first() else { continue };
-            // The second point at least twice the first's size-dependent part, so that the
-            // fit can tell the writer's start-up from its per-value cost.
+            // The second point's size-dependent part at least twice the first's and a
+            // second longer, so that the fit can tell the writer's start-up from its
+            // per-value cost (two small cells differ by less than the start-up's noise).
             let variable = |i: usize| crate::plan::model_parts(&cells[i], m).1;
-            let second = mine.iter().skip(1).find(|&&i| variable(i) >= 2.0 * variable(first)).or(mine.get(1));
+            let far = |i: usize| variable(i) >= (2.0 * variable(first)).max(variable(first) + MIN_SPREAD_S);
+            let second = mine.iter().skip(1).find(|&&i| far(i)).or(mine.get(1));
             let picked: Vec<usize> = std::iter::once(first).chain(second.copied()).take(CALIBRATION_CELLS).collect();
             out.push((writer.to_string(), picked));
         }

@@ -103,7 +103,12 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
     };
 
     // Calibrate budgeted writers on their cheapest cells, then apply the budgets again.
-    calibrate(&budgets, &cells, &mut machine, |c| run_cell(c, targets.by_name[&c.target].root.join("calibration")))?;
+    calibrate(&budgets, &cells, &mut machine, |c| {
+        let out = targets.by_name[&c.target].root.join("calibration");
+        let child = run_cell(c, out.clone());
+        let _ = std::fs::remove_dir_all(&out);
+        child
+    })?;
     let (cells, more) = budgets.apply(&cfg.plan, cells, &machine);
     skipped.extend(more);
     store_skipped(&mut store, &skipped, cfg.plan.warmup)?;
