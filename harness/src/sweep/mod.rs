@@ -26,8 +26,8 @@ pub mod result;
 pub mod scheduler;
 pub mod summary;
 
-use crate::benchmark::executor::Executor;
-use crate::plan::{Cell, MachineBudget, Plan, WriterFit};
+use crate::benchmark::executor::{ChildRun, Executor};
+use crate::plan::{Cell, MachineBudget, Plan, ScheduledRun, WriterFit};
 use crate::store::{Header, Sample, Store};
 use crate::target::TargetSpec;
 use crate::writer::Writers;
@@ -96,7 +96,7 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
     let mut store = Store::create_or_resume(&cfg.out, header, cfg.resume).map_err(|e| anyhow::anyhow!("{e}"))?;
     let inputs = provision::inputs(&cells, &cfg.work_dir)?;
     let executor = Executor::current().context("cannot locate this executable")?;
-    let run_cell = |cell: &Cell, out: PathBuf| -> Result<crate::benchmark::executor::ChildRun> {
+    let run_cell = |cell: &Cell, out: PathBuf| -> Result<ChildRun> {
         let w = cfg.writers.get(&cell.writer).map_err(|e| anyhow::anyhow!("{e}"))?;
         let paths = RunPaths { input: &inputs.h5ad[&cell.dataset_id()], params: &inputs.params[&cell.id()], out, work_dir: &cfg.work_dir };
         executor::run_once(&executor, w, cell, &targets.by_name[&cell.target], &paths)
@@ -114,7 +114,21 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
     store_skipped(&mut store, &skipped, cfg.plan.warmup)?;
 
     let runs = scheduler::runs(&cfg.plan, &cells, &machine);
-    let todo: Vec<_> = runs.iter().filter(|r| r.is_warmup || !store.is_finished(&cells[r.cell_index].id(), r.repeat)).collect();
+    let todo: Vec<ScheduledRun> = runs.into_iter().filter(|r| r.is_warmup || !store.is_finished(&cells[r.cell_index].id(), r.repeat)).collect();
+    let (samples, failed) = execute(cfg, &todo, &cells, &targets, &mut store, run_cell)?;
+    Ok(Outcome { samples, skipped_targets: targets.skipped.clone(), skipped_cells: skipped, dropped_cells: dropped, failed_runs: failed })
+}
+
+/// Every scheduled run, measured and (unless a warm-up) stored; the samples stored and
+/// the number of failed runs.
+fn execute(
+    cfg: &SweepConfig,
+    todo: &[ScheduledRun],
+    cells: &[Cell],
+    targets: &provision::Targets,
+    store: &mut Store,
+    run_cell: impl Fn(&Cell, PathBuf) -> Result<ChildRun>,
+) -> Result<(Vec<Sample>, usize)> {
     let progress = result::Progress::new(todo.len(), cfg.progress);
     let mut measurer = measurement::Measurer::new(cfg.floor);
     let mut samples = Vec::new();
@@ -140,7 +154,7 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
         }
     }
     progress.finish();
-    Ok(Outcome { samples, skipped_targets: targets.skipped.clone(), skipped_cells: skipped, dropped_cells: dropped, failed_runs: failed })
+    Ok((samples, failed))
 }
 
 /// Runs each budgeted writer's cheapest cells once (untimed, not stored) and fits its
@@ -149,7 +163,7 @@ fn calibrate(
     budgets: &Budgets,
     cells: &[Cell],
     machine: &mut MachineBudget,
-    run: impl Fn(&Cell) -> Result<crate::benchmark::executor::ChildRun>,
+    run: impl Fn(&Cell) -> Result<ChildRun>,
 ) -> Result<()> {
     for (writer, idx) in budgets.calibration_cells(cells, machine) {
         let mut points = Vec::new();
