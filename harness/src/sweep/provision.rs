@@ -84,13 +84,13 @@ pub fn inputs(cells: &[Cell], work_dir: &Path) -> Result<Inputs> {
     let mut out = Inputs { h5ad: HashMap::new(), params: HashMap::new() };
     for c in cells {
         let id = c.dataset_id();
-        if !out.h5ad.contains_key(&id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.h5ad.entry(id.clone()) {
             let t = std::time::Instant::now();
             let (path, generated) = cache.get_or_generate(&id, &c.dataset)?;
             if generated {
                 eprintln!("dataset {id}: {}×{} generated in {:.1} s", c.dataset.cells, c.dataset.genes, t.elapsed().as_secs_f64());
             }
-            out.h5ad.insert(id, path);
+            slot.insert(path);
         }
         out.params.insert(c.id(), super::params::write_params(c, &params_dir)?);
     }
