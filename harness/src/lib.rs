@@ -18,6 +18,7 @@ pub mod store;
 pub mod supervise;
 pub mod sweep;
 pub mod target;
+pub mod writer;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -2,7 +2,8 @@
 //! shards, run order, sizing; store round trips, crash safety (a SIGKILLed writer),
 //! resume and merge.
 
-use cellucid_bench::plan::{parse_shard, schedule, schedule_warming, Codec, Durability, MachineBudget, Plan, Subject};
+use cellucid_bench::plan::{parse_shard, schedule, schedule_warming, Codec, Durability, MachineBudget, Plan};
+use cellucid_bench::writer::{OURS, REFERENCE};
 use cellucid_bench::store::{self, Header, Machine, Sample, Store, StoreError};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -50,10 +51,10 @@ fn every_builtin_plan_parses_and_validates() {
 }
 
 #[test]
-fn quick_has_the_headline_cells_for_both_subjects() {
+fn quick_has_the_headline_cells_for_both_writers() {
     let plan = Plan::builtin("quick").unwrap();
     let cells = plan.cells();
-    for subject in [Subject::Ours, Subject::Reference] {
+    for writer in [OURS, REFERENCE] {
         for (vq, codec) in [(Some(8), Codec::Gzip(6)), (None, Codec::None)] {
             let found = cells.iter().filter(|c| {
                 c.dataset.cells == 20_000
@@ -66,18 +67,21 @@ fn quick_has_the_headline_cells_for_both_subjects() {
                     && c.settings.compression == codec
                     && c.settings.gene_panel.is_none()
                     && c.target == "tmpfs"
-                    && c.subject == subject
+                    && c.writer == writer
                     && c.durability == Durability::Buffered
                     && !c.cold_cache
             });
             let found: Vec<String> = found.map(|c| c.label()).collect();
             let q = if vq.is_some() { "q8 gz6" } else { "f32 plain" };
-            assert_eq!(found, [format!("20000x2000 d=0.10 {q} tmpfs {}", subject.as_str())]);
+            assert_eq!(found, [format!("20000x2000 d=0.10 {q} tmpfs {writer}")]);
         }
     }
-    // The reference stays on a small slice, and zstd never reaches it.
-    let reference: Vec<_> = cells.iter().filter(|c| c.subject == Subject::Reference).collect();
-    assert_eq!(reference.len(), 2);
+    // The reference stays on a small slice (two sizes), and zstd never reaches it.
+    let reference: Vec<_> = cells.iter().filter(|c| c.writer == REFERENCE).collect();
+    assert_eq!(reference.len(), 4);
+    assert_eq!(reference.iter().map(|c| c.dataset.cells).collect::<HashSet<_>>().len(), 2);
+    assert!(reference.iter().all(|c| c.settings.compression.loadable() && c.target == "tmpfs"));
+    assert!(plan.budgets[REFERENCE].run_seconds.is_some(), "a guard budget for the reference");
     assert!(cells.iter().any(|c| matches!(c.settings.compression, Codec::Zstd(_))));
     // Every axis has at least two levels somewhere in the plan.
     let distinct = |f: &dyn Fn(&cellucid_bench::plan::Cell) -> String| cells.iter().map(f).collect::<HashSet<_>>().len();
@@ -105,11 +109,15 @@ fn ci_plan_is_three_repeatable_tmpfs_cells() {
     assert_eq!(cells.len(), 3);
     // 12 timed pairs per configuration: what the gate's calibration used (docs/ci-gate.md).
     assert_eq!(plan.repeats, 12);
-    assert!(cells.iter().all(|c| c.target == "tmpfs" && c.subject == Subject::Ours));
+    assert!(cells.iter().all(|c| c.target == "tmpfs" && c.writer == OURS));
     let labels: Vec<String> = cells.iter().map(|c| c.label()).collect();
     assert_eq!(
         labels,
-        ["20000x2000 d=0.10 q8 gz6 tmpfs ours", "20000x2000 d=0.10 q16 gz1 tmpfs ours", "50000x1000 d=0.10 q8 gz1 tmpfs ours"]
+        [
+            "20000x2000 d=0.10 q8 gz6 tmpfs cellucid-bench",
+            "20000x2000 d=0.10 q16 gz1 tmpfs cellucid-bench",
+            "50000x1000 d=0.10 q8 gz1 tmpfs cellucid-bench"
+        ]
     );
     let budget = MachineBudget::default();
     for c in &cells {
@@ -135,7 +143,7 @@ fn filesystems_plan_covers_every_target_and_durability() {
 fn cell_ids_are_stable_literals() {
     let plan = Plan::builtin("ci").unwrap();
     let c = &plan.cells()[0];
-    assert_eq!(c.label(), "20000x2000 d=0.10 q8 gz6 tmpfs ours");
+    assert_eq!(c.label(), "20000x2000 d=0.10 q8 gz6 tmpfs cellucid-bench");
     // Pinned: if this changes, every stored result's id changed. Change it only on purpose
     // (and bump the canonical form's version).
     assert_eq!(c.id(), "dae05f37dc846cc4");
@@ -147,6 +155,11 @@ fn cell_ids_are_stable_literals() {
     other.target = "disk".into();
     assert_ne!(other.id(), c.id());
     assert_eq!(other.dataset_id(), c.dataset_id());
+    // The built-in writers kept the ids they had as subjects; a declared writer has its own.
+    let mut user = c.clone();
+    user.writer = "cellucid-r-0.9.1".into();
+    assert_eq!(user.id(), "3139ddc014759e5b");
+    assert_eq!(user.dataset_id(), c.dataset_id());
     // The block a cell came from is not part of its id.
     other = c.clone();
     other.block = "elsewhere".into();
@@ -168,6 +181,11 @@ fn invalid_plans_name_the_axis() {
         ("[axes]\ngraph = \"ring\"", "graph"),
         ("[axes]\ntarget = \"\"", "target"),
         ("[axes]\nsubject = \"python\"", "subject"),
+        ("[axes]\nwriter = \"my writer\"", "writer"),
+        ("[axes]\nwriter = [\"a\", \"a\"]", "writer"),
+        ("[axes]\nwriter = \"a\"\nsubject = \"ours\"", "writer"),
+        ("[budget.a]\nrun_seconds = 0", "budget.a.run_seconds"),
+        ("[budget.a]\nrun_secs = 5", "run_secs"),
         ("[axes]\nobs_fields = \"lots\"", "obs_fields"),
         ("[axes]\ncells = []", "cells"),
         ("[axes]\ncels = 5", "cels"),
@@ -175,7 +193,6 @@ fn invalid_plans_name_the_axis() {
         ("[[block]]\nrepeat = 3", "repeat"),
         ("[dataset]\ncells = 5", "dataset.cells"),
         ("[axes]\ngene_panel = 5000\ngenes = 100", "gene_panel"),
-        ("[axes]\nsubject = \"reference\"\ncompression = \"zstd:3\"", "compression"),
         ("repeats = 0", "repeats"),
     ];
     for (body, axis) in cases {
@@ -202,8 +219,9 @@ fn factorial_counts_skips_and_duplicates() {
     assert_eq!(size.runs, 24 * 3);
     assert_eq!(size.timed_runs, 24 * 2);
     assert_eq!(size.datasets, 6);
-    // Panels larger than the dataset and zstd for the reference are skipped, the rest kept;
-    // a second block repeating cells adds nothing.
+    // Panels larger than the dataset are skipped, the rest kept (what a writer cannot
+    // express is the sweep's sizing's to drop, with the reason); a second block repeating
+    // cells adds nothing.
     let text = r#"
 name = "skips"
 [axes]
@@ -217,9 +235,10 @@ subject = ["ours", "reference"]
 genes = 100
 "#;
     let plan = Plan::from_toml_str(text).unwrap();
-    // genes 100: panel all only (500 > 100) -> 1; genes 1000: 2 panels. x codec x subject,
-    // minus reference+zstd: per (genes, panel) 3 cells.
-    assert_eq!(plan.cells().len(), (1 + 2) * 3);
+    // genes 100: panel all only (500 > 100) -> 1; genes 1000: 2 panels. x codec x writer:
+    // per (genes, panel) 4 cells; the old axis name maps onto writer names.
+    assert_eq!(plan.cells().len(), (1 + 2) * 4);
+    assert!(plan.cells().iter().any(|c| c.writer == REFERENCE && matches!(c.settings.compression, Codec::Zstd(_))));
     assert_eq!(plan.blocks[0].axes.combinations(), 16);
 }
 
@@ -336,6 +355,7 @@ fn header(plan: &str) -> Header {
         rustc: None,
         shard: None,
         machines: Vec::new(),
+        writers: Vec::new(),
         extra: Default::default(),
     }
 }
@@ -346,7 +366,7 @@ fn sample(cell: &str, repeat: u32, wall: f64) -> Sample {
         label: format!("label {cell}"),
         repeat,
         target: "tmpfs".into(),
-        subject: "ours".into(),
+        writer: OURS.into(),
         settings: serde_json::json!({"compression": 6}),
         wall_s: wall,
         max_rss_bytes: 123_456,
@@ -564,4 +584,92 @@ fn slurm_script_is_valid_bash() {
     assert!(text.contains("cellucid-bench merge"));
     let status = Command::new("bash").arg("-n").arg(&script).status().unwrap();
     assert!(status.success());
+}
+
+const BUDGETED: &str = r#"
+name = "budgeted"
+repeats = 2
+warmup = 1
+[axes]
+density = 0.1
+var_quantization = 8
+compression = 6
+[budget."cellucid-py-0.9.2"]
+run_seconds = 10
+sweep_seconds = 40
+[[block]]
+cells = [1000, 20000, 50000, 200000]
+genes = 2000
+writer = ["cellucid-bench", "reference"]
+[[block]]
+name = "zstd"
+cells = 1000
+genes = 2000
+compression = "zstd:3"
+writer = ["cellucid-bench", "cellucid-py-0.9.2"]
+"#;
+
+#[test]
+fn writers_drop_what_they_cannot_express_and_budgets_skip_with_the_prediction() {
+    use cellucid_bench::sweep::{budget::Budgets, scheduler};
+    use cellucid_bench::writer::{Peer, Writers};
+    let plan = Plan::from_toml_str(BUDGETED).unwrap();
+    let writers = Writers::builtin(&Peer::default_location());
+    let (cells, dropped) = scheduler::drop_unsupported(plan.cells(), &writers).unwrap();
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert_eq!(dropped[0].writer, REFERENCE);
+    assert!(dropped[0].reason.contains("compression = \"zstd:3\"") && dropped[0].reason.contains("supports.zstd = false"), "{:?}", dropped[0]);
+    let m = MachineBudget::default();
+    let budgets = Budgets::new(&plan, &cells, &writers);
+    assert_eq!(budgets.get(OURS), Default::default(), "ours has no budget");
+    let (kept, skipped) = budgets.apply(&plan, cells.clone(), &m);
+    assert_eq!(kept.len() + skipped.len(), cells.len());
+    assert!(kept.iter().filter(|c| c.writer == OURS).count() == 5, "ours is never skipped");
+    // 200k cells are far over 10 s a run for the reference; every skip has its prediction.
+    assert!(skipped.iter().all(|s| s.cell.writer == REFERENCE));
+    let big = skipped.iter().find(|s| s.cell.dataset.cells == 200_000).expect("200k skipped");
+    assert!(big.predicted_wall_s > 10.0 && big.reason.contains("over cellucid-py-0.9.2's run budget of 10 s"), "{}", big.reason);
+    // The reference's kept runs fit its sweep budget by the same model.
+    let mine: Vec<_> = kept.iter().filter(|c| c.writer == REFERENCE).cloned().collect();
+    assert!(!mine.is_empty());
+    assert!(plan.size_of(&mine, &m).run_seconds <= 40.0);
+    // A fitted model that says the writer is 10x slower skips more.
+    let mut slow = m.clone();
+    slow.writer_fits.insert(REFERENCE.into(), cellucid_bench::plan::WriterFit { fixed_s: 1.0, scale: 10.0, points: 2 });
+    let (kept_slow, _) = budgets.apply(&plan, cells.clone(), &slow);
+    assert!(kept_slow.iter().filter(|c| c.writer == REFERENCE).count() < mine.len());
+    // Calibration picks the reference's cheapest cell and one of at least twice its size.
+    let cal = budgets.calibration_cells(&kept, &m);
+    assert_eq!(cal.len(), 1);
+    assert_eq!(cal[0].0, REFERENCE);
+    assert_eq!(cal[0].1.len().min(2), cal[0].1.len());
+    assert_eq!(kept[cal[0].1[0]].dataset.cells, 1000);
+}
+
+#[test]
+fn a_writer_fit_separates_start_up_from_per_value_cost() {
+    use cellucid_bench::plan::WriterFit;
+    // y = 2 + 3x exactly.
+    let f = WriterFit::fit(&[(1.0, 1.0, 5.0), (1.0, 4.0, 14.0)]).unwrap();
+    assert!((f.fixed_s - 2.0).abs() < 1e-9 && (f.scale - 3.0).abs() < 1e-9, "{f:?}");
+    // One size: the default per-value cost, the rest is start-up.
+    let f = WriterFit::fit(&[(1.0, 2.0, 5.0)]).unwrap();
+    assert!((f.fixed_s - 3.0).abs() < 1e-9 && (f.scale - 1.0).abs() < 1e-9, "{f:?}");
+    // A larger cell that ran faster (noise over a small spread) is not a negative cost.
+    let f = WriterFit::fit(&[(1.0, 0.1, 4.8), (1.0, 0.4, 4.6)]).unwrap();
+    assert!(f.scale == 1.0 && f.fixed_s > 4.0 && f.fixed_s < 4.8, "{f:?}");
+    assert!(WriterFit::fit(&[]).is_none());
+}
+
+#[test]
+fn old_stores_map_subject_to_writer_and_new_samples_leave_it_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("old.jsonl");
+    let h = serde_json::to_string(&header("p")).unwrap();
+    std::fs::write(&path, format!("{h}\n{{\"cell_id\":\"a\",\"repeat\":1,\"subject\":\"reference\",\"ok\":true}}\n")).unwrap();
+    let (_, samples) = store::read(&path).unwrap();
+    assert_eq!(samples[0].writer, REFERENCE);
+    let new = serde_json::to_value(sample("b", 1, 1.0)).unwrap();
+    assert_eq!(new["writer"], OURS);
+    assert!(new.get("subject").is_none() && new.get("skipped").is_none());
 }

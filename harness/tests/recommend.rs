@@ -97,3 +97,41 @@ fn budget_parsers() {
     assert_eq!(parse_bytes("500mb").unwrap(), 5e8);
     assert!(parse_bytes("-1G").is_err());
 }
+
+/// `recommend --writer NAME` calibrates by running that writer: here our exporter declared
+/// as a user writer that can only express q8 and gzip 6, so calibration (and the
+/// recommendation) stays within those settings.
+#[test]
+fn recommend_for_a_declared_writer_calibrates_it_on_what_it_can_express() {
+    let tmp = tempfile::tempdir().unwrap();
+    let writers = tmp.path().join("w.toml");
+    std::fs::write(
+        &writers,
+        "[[writer]]\nname = \"bench-lite\"\n\
+         command = [\"{bench}\", \"export\", \"{input}\", \"{out}\", \"--params\", \"{params}\", \"--quiet\"]\n\
+         version = [\"{bench}\", \"--version\"]\n\
+         [writer.supports]\nvar_quantization = [8]\ngzip_levels = [6]\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
+        .args(["recommend", "--cells", "30000", "--genes", "1000", "--writer", "bench-lite", "--calibration-repeats", "1", "--json", "--writers"])
+        .arg(&writers)
+        .arg("--target")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("setting q16 plain: left out, var_quantization = 16: bench-lite supports none, 8"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let labels: Vec<&str> = v["model"]["settings"].as_array().unwrap().iter().filter_map(|m| m["setting"].as_str()).collect();
+    assert_eq!(labels.len(), 4, "f32 and q8 × plain and gz6: {labels:?}");
+    assert!(labels.iter().all(|l| !l.contains("q16") && !l.contains("gz1") && !l.contains("gz9")), "{labels:?}");
+    assert!(v["source"].as_str().unwrap().starts_with("calibrated bench-lite (cellucid-bench "), "{}", v["source"]);
+    // An unknown writer is one line naming the known ones.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
+        .args(["recommend", "--cells", "1000", "--genes", "100", "--writer", "nope"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no writer \"nope\" (known: cellucid-bench, cellucid-py-0.9.2"));
+}

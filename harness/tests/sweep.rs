@@ -1,6 +1,7 @@
 //! The sweep end to end with the real binary: a tiny plan on real filesystems (tmpfs and
 //! disk always; xfs and sshfs when root), the reference writer on one tiny cell, resume
-//! after SIGKILL, and no mount left behind after a failing run.
+//! after SIGKILL, no mount left behind after a failing run; the reference declared as a
+//! user writer (same output as the built-in), budgets and writers files.
 
 use cellucid_bench::store;
 use std::fs;
@@ -34,11 +35,12 @@ fn plan(dir: &Path, name: &str, targets: &[&str], repeats: u32, reference_cell: 
     let t: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
     let mut text = format!(
         "name = \"{name}\"\ndescription = \"test plan\"\nseed = 3\nrepeats = {repeats}\nwarmup = 1\nmode = \"factorial\"\n\n\
-         [axes]\ncells = 300\ngenes = 40\ndensity = 0.1\nvar_quantization = 8\ncompression = 6\ntarget = \"tmpfs\"\nsubject = \"ours\"\n\n\
+         [axes]\ncells = 300\ngenes = 40\ndensity = 0.1\nvar_quantization = 8\ncompression = 6\ntarget = \"tmpfs\"\nwriter = \"cellucid-bench\"\n\n\
          [[block]]\nname = \"targets\"\ntarget = [{}]\ncompression = [\"none\", 6]\n",
         t.join(", ")
     );
     if reference_cell {
+        // The old axis name, still read.
         text.push_str("\n[[block]]\nname = \"reference\"\nsubject = \"reference\"\n");
     }
     let p = dir.join(format!("{name}.toml"));
@@ -108,12 +110,18 @@ fn a_tiny_plan_runs_on_real_filesystems_with_both_writers() {
         }
     }
     // Ours is deterministic: every repeat of a cell wrote the same bytes.
-    for s in samples.iter().filter(|s| s.subject == "ours") {
+    let names: Vec<&str> = header.writers.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"cellucid-bench") && names.contains(&"cellucid-py-0.9.2"), "{names:?}");
+    let py = header.writers.iter().find(|w| w.name == "cellucid-py-0.9.2").expect("reference");
+    assert_eq!(py.version.as_deref(), Some("0.9.2"), "the version probe");
+    for s in samples.iter().filter(|s| s.writer == "cellucid-bench") {
         let first = samples.iter().find(|x| x.cell_id == s.cell_id).expect("first");
         assert_eq!(s.output_hash, first.output_hash, "{}", s.label);
     }
-    assert!(samples.iter().any(|s| s.subject == "reference"), "the reference ran");
-    assert!(stdout.contains("| reference |"), "summary table: {stdout}");
+    assert!(samples.iter().any(|s| s.writer == "cellucid-py-0.9.2"), "the reference ran");
+    assert!(samples.iter().all(|s| s.subject.is_empty()), "new samples carry writer only");
+    assert!(stdout.contains("| cellucid-py-0.9.2 |"), "summary table: {stdout}");
     assert!(mounts_under(tmp.path()).is_empty(), "mounts left: {:?}", mounts_under(tmp.path()));
 }
 
@@ -182,7 +190,126 @@ fn a_failing_run_leaves_no_mount_behind() {
         .expect("run");
     assert!(!o.status.success(), "a failing run makes the sweep fail");
     let (_, samples) = store::read(&out).expect("store");
-    assert!(samples.iter().any(|s| !s.ok && s.subject == "reference"), "the failure is recorded");
+    assert!(samples.iter().any(|s| !s.ok && s.writer == "cellucid-py-0.9.2"), "the failure is recorded");
     assert!(samples.iter().any(|s| s.ok && s.target == "xfs"), "the other cells still ran");
     assert!(mounts_under(tmp.path()).is_empty(), "mounts left: {:?}", mounts_under(tmp.path()));
+}
+
+fn venv() -> PathBuf {
+    peer().0.parent().and_then(Path::parent).expect("venv of the peer python").to_path_buf()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, text).expect("write");
+    p
+}
+
+#[test]
+fn the_reference_declared_as_a_user_writer_writes_what_the_builtin_writes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = write(
+        tmp.path(),
+        "user.toml",
+        "name = \"user\"\nrepeats = 1\nwarmup = 0\n[axes]\ncells = 300\ngenes = 40\ndensity = 0.1\nvar_quantization = 8\ncompression = 6\n\
+         writer = [\"cellucid-py-0.9.2\", \"cellucid-py-user\"]\n",
+    );
+    let out = tmp.path().join("user.jsonl");
+    let (python, script) = peer();
+    let o = bin()
+        .args(["sweep", "--no-floor", "--plan"])
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .arg("--work-dir")
+        .arg(tmp.path().join("work"))
+        .arg("--writers")
+        .arg(repo().join("harness/tests/fixtures/writers-cellucid-py-user.toml"))
+        .arg("--peer-python")
+        .arg(&python)
+        .arg("--peer-script")
+        .arg(&script)
+        .env("CELLUCID_PEER_VENV", venv())
+        .env("CELLUCID_SHARED", script.parent().and_then(Path::parent).expect("shared"))
+        .output()
+        .expect("run sweep");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "sweep failed: {stderr}");
+    let (header, samples) = store::read(&out).expect("store");
+    let user = header.writers.iter().find(|w| w.name == "cellucid-py-user").expect("user writer in the header");
+    assert_eq!(user.version.as_deref(), Some("0.9.2"));
+    assert!(user.source.ends_with("writers-cellucid-py-user.toml"), "{}", user.source);
+    assert!(stderr.contains("writer cellucid-py-user: set up in"), "setup ran once: {stderr}");
+    let get = |w: &str| samples.iter().find(|s| s.writer == w).unwrap_or_else(|| panic!("no sample of {w}"));
+    let (builtin, declared) = (get("cellucid-py-0.9.2"), get("cellucid-py-user"));
+    assert!(builtin.ok && declared.ok, "{:?} {:?}", builtin.error, declared.error);
+    assert_ne!(builtin.cell_id, declared.cell_id, "two writers, two cells");
+    assert_eq!((declared.files, declared.bytes_apparent), (builtin.files, builtin.bytes_apparent));
+    assert!(builtin.output_hash.is_some());
+    assert_eq!(declared.output_hash, builtin.output_hash, "same bytes in every file");
+}
+
+#[test]
+fn cells_over_a_writer_budget_are_skipped_and_stored_with_their_prediction() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // The 50k x 5k gzip 9 cell is predicted at tens of seconds, far over 5 s a run; the
+    // reference's zstd cell cannot be expressed at all (dropped, never stored).
+    let p = write(
+        tmp.path(),
+        "budget.toml",
+        "name = \"budget\"\nrepeats = 2\nwarmup = 0\n[budget.cellucid-bench]\nrun_seconds = 5\n\
+         [axes]\ndensity = 0.1\nvar_quantization = 8\ncompression = 6\n\
+         [[block]]\nname = \"small\"\ncells = 300\ngenes = 40\n\
+         [[block]]\nname = \"big\"\ncells = 50000\ngenes = 5000\nvar_quantization = \"none\"\ncompression = 9\n\
+         [[block]]\nname = \"zstd\"\ncells = 300\ngenes = 40\ncompression = \"zstd:3\"\nwriter = \"cellucid-py-0.9.2\"\n",
+    );
+    let dry = bin().args(["sweep", "--dry-run", "--plan"]).arg(&p).output().expect("dry run");
+    let dry_err = String::from_utf8_lossy(&dry.stderr);
+    assert!(dry.status.success(), "{dry_err}");
+    assert!(dry_err.contains("dropped, cellucid-py-0.9.2 cannot express it: compression = \"zstd:3\""), "{dry_err}");
+    assert!(dry_err.contains("50000x5000") && dry_err.contains("over cellucid-bench's run budget of 5 s"), "{dry_err}");
+    let out = tmp.path().join("budget.jsonl");
+    let o = bin()
+        .args(["sweep", "--no-floor", "--plan"])
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .arg("--work-dir")
+        .arg(tmp.path().join("work"))
+        .output()
+        .expect("run sweep");
+    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{stderr}\n{stdout}");
+    assert!(stderr.contains("writer cellucid-bench: calibration run 300x40"), "calibrated on its cheapest cell: {stderr}");
+    let (_, samples) = store::read(&out).expect("store");
+    let skipped: Vec<_> = samples.iter().filter(|s| s.skipped.is_some()).collect();
+    assert_eq!(skipped.len(), 1, "one record for the skipped cell");
+    let k = skipped[0].skipped.as_ref().expect("skipped");
+    assert!(skipped[0].label.starts_with("50000x5000") && !skipped[0].ok && skipped[0].wall_s == 0.0);
+    assert!(k.predicted_wall_s > 5.0 && k.reason.contains("run budget of 5 s"), "{k:?}");
+    assert_eq!(samples.iter().filter(|s| s.ok && s.label.starts_with("300x40")).count(), 2, "the small cell ran");
+    assert!(samples.iter().all(|s| s.writer == "cellucid-bench"), "the dropped cell is not stored");
+    assert!(stdout.contains("skipped, predicted") && stdout.contains("(extrapolated)"), "{stdout}");
+    assert!(!fs::read_dir(tmp.path().join("work/datasets")).expect("datasets").any(|e| {
+        e.map(|e| fs::metadata(e.path()).map(|m| m.len() > 50_000_000).unwrap_or(false)).unwrap_or(false)
+    }), "the skipped cell's dataset was not generated");
+    // A resumed sweep keeps the skip and stores nothing twice.
+    let o = bin().args(["sweep", "--resume", "--no-floor", "--plan"]).arg(&p).arg("--out").arg(&out).arg("--work-dir").arg(tmp.path().join("work")).output().expect("resume");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(store::read(&out).expect("store").1.len(), samples.len());
+}
+
+#[test]
+fn a_bad_writers_file_is_one_line_naming_the_field() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let w = write(tmp.path(), "w.toml", "[[writer]]\nname = \"x\"\ncommand = [\"x\", \"{input}\", \"{out}\"]\n");
+    let o = bin().args(["sweep", "--plan", "quick", "--dry-run", "--writers"]).arg(&w).output().expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("writer \"x\": `command` must pass {params}") && err.trim().lines().count() == 1, "{err}");
+    // A plan naming a writer nobody declared.
+    let p = write(tmp.path(), "p.toml", "name = \"p\"\n[axes]\ncells = 300\ngenes = 40\nwriter = \"cellucid-r-0.9.1\"\n");
+    let o = bin().args(["sweep", "--dry-run", "--plan"]).arg(&p).output().expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("no writer \"cellucid-r-0.9.1\"") && err.contains("--writers FILE"), "{err}");
 }

@@ -11,7 +11,7 @@ use crate::benchmark::executor::Executor;
 use crate::measure::tree::{tree_stats, TreeStats};
 use crate::plan::{Cell, Plan, SplitMix64};
 use crate::sweep::dataset_cache::DatasetCache;
-use crate::sweep::subject;
+use crate::sweep::executor;
 use crate::target::{self, Target, TargetError, TargetSpec};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -54,7 +54,8 @@ pub struct AbConfig<'a> {
 /// The command that makes `binary` export `cell`: the sweep's command for our exporter,
 /// with `binary` as the program.
 fn command_for(binary: &Path, cell: &Cell, input: &Path, params: &Path, out: &Path) -> Result<Command> {
-    let proto = subject::command(cell, input, params, out, None)?;
+    let paths = executor::RunPaths { input, params, out: out.to_path_buf(), work_dir: out.parent().unwrap_or(out) };
+    let proto = executor::command(&crate::writer::builtin::ours(), cell, &paths)?;
     let mut c = Command::new(binary);
     c.args(proto.get_args());
     Ok(c)
@@ -62,9 +63,9 @@ fn command_for(binary: &Path, cell: &Cell, input: &Path, params: &Path, out: &Pa
 
 /// Run every configuration of `cfg.plan` (its `ours` cells) A/B interleaved.
 pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
-    let cells: Vec<Cell> = cfg.plan.cells().into_iter().filter(|c| c.subject == crate::plan::Subject::Ours).collect();
+    let cells: Vec<Cell> = cfg.plan.cells().into_iter().filter(|c| c.writer == crate::writer::OURS).collect();
     if cells.is_empty() {
-        bail!("plan {} has no configuration of this exporter (subject = \"ours\") to gate", cfg.plan.name);
+        bail!("plan {} has no configuration of this exporter (writer = \"{}\") to gate", cfg.plan.name, crate::writer::OURS);
     }
     std::fs::create_dir_all(cfg.work_dir).with_context(|| format!("cannot create {}", cfg.work_dir.display()))?;
     // What a killed gate left in this work dir (mounts, loop devices, daemons).
@@ -100,7 +101,7 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
             eprintln!("ci: dataset {} generated", c.dataset_id());
         }
         inputs.push(path);
-        params.push(subject::write_params(c, &params_dir)?);
+        params.push(crate::sweep::params::write_params(c, &params_dir)?);
     }
 
     let executor = Executor::current().context("cannot locate this executable")?;

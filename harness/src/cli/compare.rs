@@ -1,14 +1,15 @@
-//! `cellucid-bench compare INPUT.h5ad --setting NAME=PARAMS.json …`: our exporter and
-//! the reference writer (cellucid 0.9.2 through `shared/peer/cellucid_prepare_092.py`),
-//! each a fresh child process, interleaved, on the same input and parameters. Prints
-//! a Markdown table (time, CPU, peak memory, files, bytes, ratio) and checks that the
-//! two outputs are equivalent and that ours passes the viewer's checks.
+//! `cellucid-bench compare INPUT.h5ad --setting NAME=PARAMS.json …`: writers side by side
+//! (by default our exporter and the reference, cellucid 0.9.2 through
+//! `shared/peer/cellucid_prepare_092.py`; any others with `--writer NAME` and
+//! `--writers FILE`), each a fresh child process, interleaved, on the same input and
+//! parameters. Prints a Markdown table (time, CPU, peak memory, files, bytes, ratio to the
+//! first writer) and checks that every `compact_v1` output passes the viewer's checks and
+//! is equivalent to the first writer's.
 
 use crate::benchmark::executor::{ChildRun, Executor};
 use crate::benchmark::stats::{median, range};
 use crate::measure::tree::tree_stats;
-use crate::plan::Subject;
-use crate::sweep::subject::{export_command, Peer};
+use crate::writer::{Context as Placeholders, Output, Writer, OURS, REFERENCE};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::fmt::Write as _;
@@ -26,29 +27,44 @@ pub struct CompareArgs {
     /// Timed runs of each writer per setting (after one warm-up run each).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
-    /// Python interpreter of the reference's virtualenv (shared/peer/setup.sh).
-    #[arg(long, default_value = ".venv-peer/bin/python")]
-    pub peer_python: PathBuf,
+    /// Python interpreter of the reference's virtualenv (shared/peer/setup.sh; default
+    /// $CELLUCID_PEER_VENV/bin/python, else .venv-peer/bin/python).
+    #[arg(long)]
+    pub peer_python: Option<PathBuf>,
     /// The reference CLI script.
-    #[arg(long, default_value = "../shared/peer/cellucid_prepare_092.py")]
-    pub peer_script: PathBuf,
+    #[arg(long)]
+    pub peer_script: Option<PathBuf>,
+    /// The writers to compare, the first the baseline (repeatable; default cellucid-bench
+    /// and cellucid-py-0.9.2).
+    #[arg(long = "writer", value_name = "NAME")]
+    pub writer_names: Vec<String>,
+    /// A writers file declaring more writers (repeatable).
+    #[arg(long = "writers", value_name = "FILE")]
+    pub writers: Vec<PathBuf>,
     /// Where the exports go (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
     /// Also write the Markdown table to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Only our exporter (no reference runs).
+    /// Only our exporter (no reference runs; without --writer).
     #[arg(long)]
     pub no_peer: bool,
 }
 
-/// How the table names a writer.
-fn writer(subject: Subject) -> &'static str {
-    match subject {
-        Subject::Ours => "cellucid-bench",
-        Subject::Reference => "cellucid 0.9.2",
+/// The writers to compare, in order.
+fn chosen(a: &CompareArgs) -> Result<Vec<Writer>> {
+    let (all, peer) = super::sweep::load_writers(&a.writers, a.peer_python.as_ref(), a.peer_script.as_ref())?;
+    let names: Vec<String> = match (a.writer_names.is_empty(), a.no_peer) {
+        (false, _) => a.writer_names.clone(),
+        (true, true) => vec![OURS.into()],
+        (true, false) => vec![OURS.into(), REFERENCE.into()],
+    };
+    let writers: Vec<Writer> = names.iter().map(|n| all.get(n).cloned().map_err(|e| anyhow::anyhow!("--writer: {e}"))).collect::<Result<_>>()?;
+    if writers.iter().any(|w| w.name == REFERENCE) && !peer.python.exists() {
+        bail!("reference interpreter {} not found: run `bash ../shared/peer/setup.sh .venv-peer` (or pass --no-peer)", peer.python.display());
     }
+    Ok(writers)
 }
 
 fn folder_size(dir: &Path) -> (u64, u64) {
@@ -64,17 +80,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             None => bail!("--setting {s:?}: expected NAME=PARAMS.json"),
         })
         .collect::<Result<_>>()?;
-    let peer = Peer { python: a.peer_python.clone(), script: a.peer_script.clone() };
-    let mut subjects = vec![Subject::Ours];
-    if !a.no_peer {
-        if !a.peer_python.exists() {
-            bail!(
-                "reference interpreter {} not found: run `bash ../shared/peer/setup.sh .venv-peer` (or pass --no-peer)",
-                a.peer_python.display()
-            );
-        }
-        subjects.push(Subject::Reference);
-    }
+    let subjects = chosen(&a)?;
     let tmp;
     let work = match &a.work_dir {
         Some(w) => w.clone(),
@@ -103,15 +109,15 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             if out.exists() {
                 std::fs::remove_dir_all(&out)?;
             }
-            let run = executor
-                .run(&export_command(subjects[j], &a.input, &settings[s].1, &out, Some(&peer), &[])?)
-                .with_context(|| format!("cannot run {}", writer(subjects[j])))?;
+            let ctx = Placeholders::run(&work, &a.input, &out, &settings[s].1);
+            let cmd = subjects[j].command(&ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let run = executor.run(&cmd).with_context(|| format!("cannot run {}", subjects[j].name))?;
             done += 1;
             if tty {
                 eprint!("\r{done}/{total} runs");
             }
             if !run.success() {
-                bail!("{} failed on setting {}: {}", writer(subjects[j]), settings[s].0, run.error_line());
+                bail!("{} failed on setting {}: {}", subjects[j].name, settings[s].0, run.error_line());
             }
             if round > 0 {
                 samples[s][j].push(run);
@@ -122,11 +128,11 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
         eprintln!();
     }
     let mut md = String::new();
-    let _ = writeln!(md, "| setting | writer | wall s (median, min–max) | CPU s | peak RSS MB | files | MB on disk | time vs ours |");
+    let _ = writeln!(md, "| setting | writer | wall s (median, min–max) | CPU s | peak RSS MB | files | MB on disk | time vs {} |", subjects[0].name);
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     let mut failures = Vec::new();
     for (s, (name, _)) in settings.iter().enumerate() {
-        let ours_dir = work.join(format!("{name}-0"));
+        let first_dir = work.join(format!("{name}-0"));
         let ours_wall = median(&samples[s][0].iter().map(|x| x.wall.as_secs_f64()).collect::<Vec<_>>());
         for (j, subject) in subjects.iter().enumerate() {
             let walls: Vec<f64> = samples[s][j].iter().map(|x| x.wall.as_secs_f64()).collect();
@@ -138,21 +144,24 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             let _ = writeln!(
                 md,
                 "| {name} | {} | {m:.3} ({lo:.3}–{hi:.3}) | {:.3} | {:.0} | {files} | {:.2} | {:.2}× |",
-                writer(*subject),
+                subject.name,
                 median(&cpu),
                 median(&rss),
                 bytes as f64 / 1e6,
                 m / ours_wall
             );
         }
-        let report = cellucid_core::validate(&ours_dir);
-        if !report.is_ok() {
-            failures.push(format!("{name}: our export fails the viewer's checks: {}", report.problems[0].message));
-        }
-        if subjects.len() > 1 {
-            let diffs = cellucid_core::compare::compare_folders(&work.join(format!("{name}-1")), &ours_dir, None);
-            if !diffs.is_empty() {
-                failures.push(format!("{name}: outputs differ from the reference: {}", diffs[0]));
+        for (j, w) in subjects.iter().enumerate().filter(|(_, w)| w.output == Output::CompactV1) {
+            let dir = work.join(format!("{name}-{j}"));
+            let report = cellucid_core::validate(&dir);
+            if !report.is_ok() {
+                failures.push(format!("{name}: the export of {} fails the viewer's checks: {}", w.name, report.problems[0].message));
+            }
+            if j > 0 && subjects[0].output == Output::CompactV1 {
+                let diffs = cellucid_core::compare::compare_folders(&dir, &first_dir, None);
+                if !diffs.is_empty() {
+                    failures.push(format!("{name}: the output of {} differs from {}'s: {}", w.name, subjects[0].name, diffs[0]));
+                }
             }
         }
     }
@@ -163,12 +172,12 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
         a.repeats,
         if failures.is_empty() {
             if subjects.len() > 1 {
-                "Every output passes the viewer's checks and is equivalent to the reference's (same files; gzip members compared decompressed)."
+                format!("Every output passes the viewer's checks and is equivalent to {}'s (same files; gzip members compared decompressed).", subjects[0].name)
             } else {
-                "Every output passes the viewer's checks."
+                "Every output passes the viewer's checks.".to_string()
             }
         } else {
-            "PROBLEMS below."
+            "PROBLEMS below.".to_string()
         }
     );
     for f in &failures {

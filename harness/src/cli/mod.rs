@@ -5,6 +5,7 @@ pub mod export;
 pub mod fuzz;
 pub mod generate;
 pub mod recommend;
+pub mod recommend_writer;
 pub mod report;
 pub mod sweep;
 pub mod targets;

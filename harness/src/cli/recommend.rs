@@ -11,6 +11,11 @@
 //! model (`cellucid_reports::recommend`) then predicts time, bytes and files for every
 //! setting and gene panel. With `--results`, stored sweep results are used instead
 //! (our writer, buffered, warm cache, on the target named by `--results-target`).
+//!
+//! `--writer NAME` recommends settings for another writer (a built-in or one declared
+//! with `--writers FILE`): calibration then runs that writer, each export a measured
+//! child process through the sweep's command machinery (`recommend_writer`), on the
+//! settings it can express.
 
 use anyhow::{bail, Context, Result};
 use cellucid_core::{export, ExportOptions};
@@ -52,6 +57,16 @@ pub struct RecommendArgs {
     /// With --results: which stored target to fit on.
     #[arg(long, default_value = "disk")]
     pub results_target: String,
+    /// Recommend settings for this writer (calibration runs it as child processes).
+    #[arg(long, value_name = "NAME")]
+    pub writer: Option<String>,
+    /// A writers file declaring more writers (repeatable).
+    #[arg(long = "writers", value_name = "FILE")]
+    pub writers: Vec<PathBuf>,
+    /// Runs per calibration point (default 3; 1 calibrates a slow writer in a third of
+    /// the time, with a noisier model).
+    #[arg(long, default_value_t = CALIBRATION_REPEATS)]
+    pub calibration_repeats: usize,
     /// Print the recommendation as JSON.
     #[arg(long)]
     pub json: bool,
@@ -188,6 +203,80 @@ fn describe(c: &Candidate, genes: u64) -> String {
     )
 }
 
+/// `--var-quantization 8 --compression 6` as prepare() arguments.
+fn prepare_args(flags: &str) -> String {
+    let words: Vec<&str> = flags.split_whitespace().collect();
+    let args: Vec<String> = words.chunks(2).filter_map(|p| Some(format!("{}={}", p.first()?.trim_start_matches("--").replace('-', "_"), p.get(1)?))).collect();
+    if args.is_empty() {
+        "its defaults (float32, no compression)".into()
+    } else {
+        args.join(", ")
+    }
+}
+
+/// In-process calibration of our exporter.
+fn calibrate_here(a: &RecommendArgs, density: f64) -> Result<(Vec<Observation>, String)> {
+    let t = Instant::now();
+    let target = a.target.clone().unwrap_or_else(std::env::temp_dir);
+    let settings = calibration_settings();
+    let obs = calibrate(&target, density, CALIBRATION_SIZES, &settings, a.calibration_repeats)?;
+    let src = format!(
+        "calibrated on {} ({} settings × {} sizes × {} runs at density {}, {:.0} s)",
+        target.display(),
+        settings.len(),
+        CALIBRATION_SIZES.len(),
+        a.calibration_repeats,
+        fmt_num(density),
+        t.elapsed().as_secs_f64()
+    );
+    Ok((obs, src))
+}
+
+/// Calibration that runs `writer` as child processes, on the settings it can express.
+fn calibrate_with(writer: &crate::writer::Writer, a: &RecommendArgs, density: f64) -> Result<(Vec<Observation>, String)> {
+    let t = Instant::now();
+    let target = a.target.clone().unwrap_or_else(std::env::temp_dir);
+    let (settings, dropped) = super::recommend_writer::supported(writer, &calibration_settings());
+    for d in &dropped {
+        eprintln!("{d}");
+    }
+    if settings.is_empty() {
+        bail!("{} can express none of the calibrated settings", writer.name);
+    }
+    let ctx = crate::writer::Context::global(&target);
+    if let Some(s) = crate::writer::run_setup(writer, &ctx).map_err(|e| anyhow::anyhow!("{e}"))? {
+        eprintln!("writer {}: set up in {s:.1} s", writer.name);
+    }
+    let work = tempfile::Builder::new().prefix("cellucid-recommend-work-").tempdir().context("cannot create a work directory")?;
+    let obs = super::recommend_writer::calibrate_writer(writer, &target, work.path(), density, CALIBRATION_SIZES, &settings, a.calibration_repeats)?;
+    let src = format!(
+        "calibrated {} ({}) on {} ({} settings × {} sizes × {} runs at density {}, child processes, {:.0} s)",
+        writer.name,
+        crate::writer::probe_version(writer, &ctx).unwrap_or_else(|| "version unknown".into()),
+        target.display(),
+        settings.len(),
+        CALIBRATION_SIZES.len(),
+        a.calibration_repeats,
+        fmt_num(density),
+        t.elapsed().as_secs_f64()
+    );
+    Ok((obs, src))
+}
+
+/// Observations from stored sweep results.
+fn from_results(a: &RecommendArgs) -> Result<(Vec<Observation>, String)> {
+    let mut obs = Vec::new();
+    for p in &a.results {
+        let store = Store::read(p).with_context(|| format!("cannot read results {}", p.display()))?;
+        obs.extend(store.samples.iter().filter(|s| s.target == a.results_target).filter_map(Observation::from_sample));
+    }
+    if obs.is_empty() {
+        bail!("the results hold no usable runs on target {:?} (see --results-target)", a.results_target);
+    }
+    let src = format!("fitted on {} stored runs on target {:?}", obs.len(), a.results_target);
+    Ok((obs, src))
+}
+
 pub fn run(a: RecommendArgs) -> Result<ExitCode> {
     let (mut cells, mut genes, mut density) = (a.cells, a.genes, a.density);
     if let Some(p) = &a.h5ad {
@@ -199,32 +288,23 @@ pub fn run(a: RecommendArgs) -> Result<ExitCode> {
     let (Some(cells), Some(genes)) = (cells, genes) else { bail!("give --cells and --genes, or --h5ad") };
     let density = density.unwrap_or(0.1).clamp(0.001, 1.0);
     let budget = Budget { time_s: a.budget_time, disk_bytes: a.budget_disk };
-    let t = Instant::now();
-    let (observations, source) = if a.results.is_empty() {
-        let target = a.target.clone().unwrap_or_else(std::env::temp_dir);
-        let settings = calibration_settings();
-        let obs = calibrate(&target, density, CALIBRATION_SIZES, &settings, CALIBRATION_REPEATS)?;
-        let src = format!(
-            "calibrated on {} ({} settings × {} sizes × {} runs at density {}, {:.0} s)",
-            target.display(),
-            settings.len(),
-            CALIBRATION_SIZES.len(),
-            CALIBRATION_REPEATS,
-            fmt_num(density),
-            t.elapsed().as_secs_f64()
-        );
-        (obs, src)
-    } else {
-        let mut obs = Vec::new();
-        for p in &a.results {
-            let store = Store::read(p).with_context(|| format!("cannot read results {}", p.display()))?;
-            obs.extend(store.samples.iter().filter(|s| s.target == a.results_target).filter_map(Observation::from_sample));
+    let writer = match &a.writer {
+        None => None,
+        Some(name) => {
+            let (all, _) = super::sweep::load_writers(&a.writers, None, None)?;
+            Some(all.get(name).cloned().map_err(|e| anyhow::anyhow!("--writer: {e}"))?)
         }
-        if obs.is_empty() {
-            bail!("the results hold no usable runs on target {:?} (see --results-target)", a.results_target);
+    };
+    if a.calibration_repeats == 0 {
+        bail!("--calibration-repeats must be at least 1");
+    }
+    let (observations, source) = match (&writer, a.results.is_empty()) {
+        (Some(w), false) if w.name != crate::writer::OURS => {
+            bail!("--results holds cellucid-bench's runs only; leave out --results to calibrate {} here", w.name)
         }
-        let src = format!("fitted on {} stored runs on target {:?}", obs.len(), a.results_target);
-        (obs, src)
+        (Some(w), true) => calibrate_with(w, &a, density)?,
+        (None, true) => calibrate_here(&a, density)?,
+        (_, false) => from_results(&a)?,
     };
     let model = Model::fit(&observations);
     let rec = recommend(&model, cells, genes, budget);
@@ -245,7 +325,10 @@ pub fn run(a: RecommendArgs) -> Result<ExitCode> {
         Some(b) => {
             println!("\nbest:  {}", describe(b, genes));
             let panel = if b.all_genes { String::new() } else { " --gene-identifiers @panel.txt".into() };
-            println!("       cellucid-bench export INPUT.h5ad OUT_DIR {}{panel}", b.flags);
+            match &writer {
+                Some(w) if w.name != crate::writer::OURS => println!("       {}: prepare() with {}{panel}", w.name, prepare_args(&b.flags)),
+                _ => println!("       cellucid-bench export INPUT.h5ad OUT_DIR {}{panel}", b.flags),
+            }
             println!(
                 "       (the time model of {} fits its calibration points within {} %)",
                 b.setting,

@@ -1,10 +1,11 @@
 //! `cellucid-bench sweep --plan NAME|FILE`: size the plan, run it, store every sample,
 //! print a summary. `merge` combines the stores of a sharded sweep.
 
-use crate::plan::{parse_shard, MachineBudget};
-use crate::store;
-use crate::sweep::{self, human_bytes, subject::Peer, summary, SweepConfig};
+use crate::plan::{parse_shard, Cell, MachineBudget, Plan};
+use crate::store::{self, Sample};
+use crate::sweep::{self, budget, human_bytes, scheduler, summary, SweepConfig};
 use crate::target::TargetSpec;
+use crate::writer::{Peer, Writers, REFERENCE};
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -33,13 +34,25 @@ pub struct SweepArgs {
     /// Datasets, params, images and mount points (default results/work).
     #[arg(long, default_value = "results/work")]
     pub work_dir: PathBuf,
-    /// Python of the reference writer's virtualenv (shared/peer/setup.sh).
-    #[arg(long, default_value = ".venv-peer/bin/python")]
-    pub peer_python: PathBuf,
-    /// The reference CLI script.
-    #[arg(long, default_value = "../shared/peer/cellucid_prepare_092.py")]
-    pub peer_script: PathBuf,
-    /// Leave out the plan's reference cells.
+    /// A writers file declaring more writers (repeatable); see README "Writers".
+    #[arg(long = "writers", value_name = "FILE")]
+    pub writers: Vec<PathBuf>,
+    /// Stored results to calibrate the writers' time models on (repeatable; samples of
+    /// this plan's cells, matched by cell id). Without it, budgeted writers are calibrated
+    /// on their first runs.
+    #[arg(long = "calibration", value_name = "FILE")]
+    pub calibration: Vec<PathBuf>,
+    /// Python of the built-in reference writer's virtualenv (shared/peer/setup.sh;
+    /// default $CELLUCID_PEER_VENV/bin/python, else .venv-peer/bin/python).
+    #[arg(long)]
+    pub peer_python: Option<PathBuf>,
+    /// The reference CLI script (default $CELLUCID_SHARED/peer/cellucid_prepare_092.py).
+    #[arg(long)]
+    pub peer_script: Option<PathBuf>,
+    /// Leave out the cells of this writer (repeatable).
+    #[arg(long = "skip-writer", value_name = "NAME")]
+    pub skip_writers: Vec<String>,
+    /// Leave out the reference writer's cells (as --skip-writer cellucid-py-0.9.2).
     #[arg(long)]
     pub no_reference: bool,
     /// Leave out the plan's optional blocks (e.g. guide's 1M cells).
@@ -53,21 +66,56 @@ pub struct SweepArgs {
     pub dry_run: bool,
 }
 
+/// The built-in writers (the reference at `--peer-python`/`--peer-script`) and those of
+/// every `--writers FILE`.
+pub fn load_writers(files: &[PathBuf], peer_python: Option<&PathBuf>, peer_script: Option<&PathBuf>) -> Result<(Writers, Peer)> {
+    let mut peer = Peer::default_location();
+    if let Some(p) = peer_python {
+        peer.python = p.clone();
+    }
+    if let Some(s) = peer_script {
+        peer.script = s.clone();
+    }
+    let mut writers = Writers::builtin(&peer);
+    writers.add_files(files).map_err(|e| anyhow::anyhow!("--writers: {e}"))?;
+    Ok((writers, peer))
+}
+
+/// The samples of every `--calibration FILE`.
+fn calibration_samples(files: &[PathBuf]) -> Result<Vec<Sample>> {
+    let mut out = Vec::new();
+    for f in files {
+        let (_, samples) = store::read(f).map_err(|e| anyhow::anyhow!("--calibration: {e}"))?;
+        out.extend(samples);
+    }
+    Ok(out)
+}
+
 pub fn run(a: SweepArgs) -> Result<ExitCode> {
     let mut plan = super::load_plan(&a.plan)?;
     if a.no_optional {
         plan = plan.without_optional();
     }
+    let mut skip: Vec<String> = a.skip_writers.iter().map(|w| crate::writer::legacy_name(w).to_string()).collect();
+    if a.no_reference {
+        skip.push(REFERENCE.into());
+    }
+    for w in &skip {
+        plan = plan.without_writer(w);
+    }
     let shard = a.shard.as_deref().map(parse_shard).transpose().map_err(|e| anyhow::anyhow!("--shard: {e}"))?;
     plan.validate().map_err(|e| anyhow::anyhow!("plan {}: {e}", plan.name))?;
+    let (writers, peer) = load_writers(&a.writers, a.peer_python.as_ref(), a.peer_script.as_ref())?;
+    let calibration = calibration_samples(&a.calibration)?;
+    let only_targets: Option<Vec<String>> = a.only_targets.as_deref().map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+    let (cells, dropped) = scheduler::drop_unsupported(scheduler::select(&plan, shard, only_targets.as_deref())?, &writers)?;
     let mut machine = MachineBudget::detect();
     // Exports, floors and datasets all land under the work dir (disk targets) or in RAM.
     let probe = a.work_dir.ancestors().find(|p| p.exists()).unwrap_or(std::path::Path::new("."));
     machine.free_disk_bytes = crate::target::info::query(probe).ok().map(|i| i.free_bytes);
-    let cells = match shard {
-        Some((i, n)) => plan.shard(i, n),
-        None => plan.cells(),
-    };
+    machine.writer_fits = budget::fits_from_samples(&cells, &calibration, &machine);
+    let budgets = budget::Budgets::new(&plan, &cells, &writers);
+    let (cells, skipped) = budgets.apply(&plan, cells, &machine);
     let size = plan.size_of(&cells, &machine);
     eprintln!(
         "plan {}{}: {} cells, {} runs ({} timed), {} datasets; estimated {}; disk needed {}{}",
@@ -85,30 +133,25 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
         }
     );
     if a.dry_run {
-        let w = size.blocks.iter().map(|b| b.name.len()).max().unwrap_or(0).max(5);
-        eprintln!("{:<w$} {:>6} {:>10}  slowest cell", "block", "cells", "estimate");
-        for b in &size.blocks {
-            eprintln!(
-                "{:<w$} {:>6} {:>10}  {} ({})",
-                b.name,
-                b.cells,
-                crate::plan::human_duration(b.run_seconds),
-                b.slowest_cell,
-                crate::plan::human_duration(b.slowest_cell_seconds)
-            );
+        scheduler::print_dropped(&dropped);
+        for s in &skipped {
+            eprintln!("cell {}: skipped, {}", s.cell.label(), s.reason);
         }
-        eprintln!("(the model in harness/src/plan/size.rs; generating datasets adds {})", crate::plan::human_duration(size.generation_seconds));
+        print_dry_run(&plan, &cells, &size, &machine, &budgets);
         return Ok(ExitCode::SUCCESS);
+    }
+    if cells.iter().any(|c| c.writer == REFERENCE) && !peer.python.exists() {
+        bail!(
+            "the plan has {REFERENCE} cells but {} does not exist: set it up with `bash ../shared/peer/setup.sh .venv-peer` \
+             (or set CELLUCID_PEER_VENV, or pass --peer-python), or leave them out with --no-reference",
+            peer.python.display()
+        );
     }
     if size.fits_disk == Some(false) {
         bail!("plan {} needs {} of disk, more than is free (use --no-optional or a shard)", plan.name, human_bytes(size.disk_bytes));
     }
     let user_targets =
         a.targets.iter().map(|t| TargetSpec::parse(t).map_err(|e| anyhow::anyhow!("--target: {e}"))).collect::<Result<Vec<_>>>()?;
-    let peer = (!a.no_reference && a.peer_python.exists()).then(|| Peer { python: a.peer_python.clone(), script: a.peer_script.clone() });
-    if a.no_reference {
-        plan = plan.without_subject(crate::plan::Subject::Reference);
-    }
     let out = a.out.clone().unwrap_or_else(|| sweep::default_out(&plan.name, shard));
     let cfg = SweepConfig {
         plan,
@@ -117,19 +160,53 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
         resume: a.resume,
         work_dir: a.work_dir.clone(),
         user_targets,
-        only_targets: a.only_targets.as_deref().map(|s| s.split(',').map(|x| x.trim().to_string()).collect()),
-        peer,
+        only_targets,
+        writers,
+        calibration,
         floor: !a.no_floor,
         progress: true,
     };
     let outcome = sweep::run(&cfg)?;
     let (_, all) = store::read(&out).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", summary::table(&all));
+    for d in &outcome.dropped_cells {
+        println!("cell {} dropped: {} cannot express it: {}", d.label, d.writer, d.reason);
+    }
     for (t, why) in &outcome.skipped_targets {
         println!("target {t} skipped: {why}");
     }
     println!("{} samples in {} ({} new)", all.len(), out.display(), outcome.samples.len());
     Ok(if outcome.failed_runs > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The per-block and per-writer estimates of `--dry-run`.
+fn print_dry_run(plan: &Plan, cells: &[Cell], size: &crate::plan::PlanSize, machine: &MachineBudget, budgets: &budget::Budgets) {
+    let w = size.blocks.iter().map(|b| b.name.len()).max().unwrap_or(0).max(5);
+    eprintln!("{:<w$} {:>6} {:>10}  slowest cell", "block", "cells", "estimate");
+    for b in &size.blocks {
+        eprintln!(
+            "{:<w$} {:>6} {:>10}  {} ({})",
+            b.name,
+            b.cells,
+            crate::plan::human_duration(b.run_seconds),
+            b.slowest_cell,
+            crate::plan::human_duration(b.slowest_cell_seconds)
+        );
+    }
+    let mut names: Vec<&str> = cells.iter().map(|c| c.writer.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let mine: Vec<Cell> = cells.iter().filter(|c| c.writer == name).cloned().collect();
+        let s = plan.size_of(&mine, machine);
+        let b = budgets.get(name);
+        let budget = match (b.run_seconds, b.sweep_seconds) {
+            (None, None) => "no budget".to_string(),
+            (r, s) => format!("budget {} a run, {} a sweep", r.map_or("none".into(), |x| format!("{x} s")), s.map_or("none".into(), |x| format!("{x} s"))),
+        };
+        eprintln!("writer {name}: {} cells, {} runs, estimated {} ({budget})", s.cells, s.runs, crate::plan::human_duration(s.run_seconds));
+    }
+    eprintln!("(the model in harness/src/plan/size.rs; generating datasets adds {})", crate::plan::human_duration(size.generation_seconds));
 }
 
 #[derive(Args)]

@@ -78,30 +78,12 @@ fn out_of_range() -> String {
     "must be \"none\", a gzip level 1..9 (or \"gzip:N\"), or \"zstd:N\" with N in 1..22".into()
 }
 
-/// Which writer a cell measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Subject {
-    /// This exporter (`cellucid-bench export`).
-    Ours,
-    /// The Python reference writer, cellucid 0.9.2.
-    Reference,
-}
-
-impl Subject {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Subject::Ours => "ours",
-            Subject::Reference => "reference",
-        }
+/// Why `name` cannot be a writer name (it names writers in plans, samples and files).
+pub fn check_writer_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        return Err("must be a writer name (letters, digits, '.', '_' and '-'; e.g. \"cellucid-bench\", \"cellucid-py-0.9.2\")".into());
     }
-
-    pub fn parse(s: &str) -> Option<Subject> {
-        match s {
-            "ours" => Some(Subject::Ours),
-            "reference" => Some(Subject::Reference),
-            _ => None,
-        }
-    }
+    Ok(())
 }
 
 /// Whether the export is made power-loss durable (fsync of every payload and directory).

@@ -9,7 +9,7 @@
 //! canonical form (including a new `DatasetSpec` field) changes ids; the test suite pins
 //! one literal id so that such a change is noticed.
 
-use super::axis::{graph_label, Durability, Settings, Subject};
+use super::axis::{graph_label, Durability, Settings};
 use cellucid_datasets::synthetic::DatasetSpec;
 use serde_json::{json, Value};
 
@@ -24,7 +24,8 @@ pub struct Cell {
     /// A filesystem target name (`tmpfs`, `disk`, `sshfs:20ms`, `name=/path`, ...),
     /// resolved by `crate::target`.
     pub target: String,
-    pub subject: Subject,
+    /// The writer's name (see `crate::writer`).
+    pub writer: String,
     pub durability: Durability,
     /// Drop the page cache (the input's and the target's) before each run.
     pub cold_cache: bool,
@@ -40,20 +41,46 @@ impl Cell {
 
     /// Canonical JSON of the whole cell, the input of [`Cell::id`].
     pub fn canonical(&self) -> Value {
-        json!({
+        let mut v = json!({
             "v": ID_VERSION,
             "dataset": self.dataset_json(),
             "settings": self.settings.to_json(),
             "target": self.target,
-            "subject": self.subject.as_str(),
             "durability": self.durability.as_str(),
             "cold_cache": self.cold_cache,
-        })
+        });
+        // The two built-in writers keep the key and values they had as "subjects", so
+        // that their cells keep the ids of every store written before writers were data
+        // (resume, merge and comparisons across stores go by id).
+        match self.writer.as_str() {
+            crate::writer::OURS => v["subject"] = json!("ours"),
+            crate::writer::REFERENCE => v["subject"] = json!("reference"),
+            other => v["writer"] = json!(other),
+        }
+        v
     }
 
     /// Stable short id: 16 hex digits of FNV-1a-64 of [`Cell::canonical`].
     pub fn id(&self) -> String {
         format!("{:016x}", fnv1a64(canonical_text(&self.canonical()).as_bytes()))
+    }
+
+    /// Id of what is exported, every writer alike (the cell without its writer): it names
+    /// the export in the params, so that two writers of one cell get the same params and
+    /// their outputs can be compared byte for byte.
+    pub fn export_id(&self) -> String {
+        let mut v = self.canonical();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("subject");
+            m.remove("writer");
+        }
+        format!("{:016x}", fnv1a64(canonical_text(&v).as_bytes()))
+    }
+
+    /// The label without the writer.
+    pub fn export_label(&self) -> String {
+        let label = self.label();
+        label.rsplit_once(' ').map_or(label.clone(), |(k, _)| k.to_string())
     }
 
     /// Id of the dataset alone, the key of the generated-dataset cache.
@@ -62,7 +89,7 @@ impl Cell {
         format!("{:016x}", fnv1a64(canonical_text(&canonical).as_bytes()))
     }
 
-    /// Human label: `20000x2000 d=0.10 q8 gz6 tmpfs ours`, plus whatever differs from
+    /// Human label: `20000x2000 d=0.10 q8 gz6 tmpfs cellucid-bench`, plus whatever differs from
     /// the defaults (graph, obs quantization, panel, obs mix, durability, cold cache).
     pub fn label(&self) -> String {
         let d = &self.dataset;
@@ -94,7 +121,7 @@ impl Cell {
         if self.cold_cache {
             parts.push("cold".into());
         }
-        parts.push(self.subject.as_str().into());
+        parts.push(self.writer.clone());
         parts.join(" ")
     }
 

@@ -1,6 +1,6 @@
 //! Blocks → cells (the factorial product), and the checks of a whole plan.
 
-use super::axis::{graph_text, Settings, Subject, ZSTD_LEVELS};
+use super::axis::{check_writer_name, graph_text, Settings, ZSTD_LEVELS};
 use super::{Axes, Block, Cell, Codec, Mode, Plan, PlanError};
 use std::collections::HashSet;
 
@@ -25,12 +25,8 @@ fn impossible(cell: &Cell) -> Option<(&'static str, String)> {
             return Some(("gene_panel", format!("a panel of {p} genes is larger than the dataset's {} genes", cell.dataset.genes)));
         }
     }
-    if cell.subject == Subject::Reference && !cell.settings.compression.loadable() {
-        return Some((
-            "compression",
-            format!("{} is a what-if codec of this exporter; the reference writer cannot write it", cell.settings.compression),
-        ));
-    }
+    // What a writer cannot express is not decided here: the plan does not know the
+    // writers. The sweep's sizing drops such cells with the reason (`sweep::scheduler`).
     None
 }
 
@@ -48,7 +44,7 @@ fn block_cells(plan: &Plan, block: &Block) -> Vec<Cell> {
                                 for &gene_panel in &a.gene_panel {
                                     for obs in &a.obs_fields {
                                         for target in &a.target {
-                                            for &subject in &a.subject {
+                                            for writer in &a.writer {
                                                 for &durability in &a.durability {
                                                     for &cold_cache in &a.cold_cache {
                                                         let mut dataset = plan.dataset.clone();
@@ -71,7 +67,7 @@ fn block_cells(plan: &Plan, block: &Block) -> Vec<Cell> {
                                                                 gene_panel,
                                                             },
                                                             target: target.clone(),
-                                                            subject,
+                                                            writer: writer.clone(),
                                                             durability,
                                                             cold_cache,
                                                             block: block.name.clone(),
@@ -157,7 +153,10 @@ fn check_axes(a: &Axes, block: &Block) -> Result<(), PlanError> {
     no_repeats("gene_panel", &a.gene_panel, block)?;
     no_repeats("obs_fields", &a.obs_fields, block)?;
     no_repeats("target", &a.target, block)?;
-    no_repeats("subject", &a.subject, block)?;
+    for w in &a.writer {
+        check_writer_name(w).map_err(|reason| bad("writer", format!("{w:?}"), reason, block))?;
+    }
+    no_repeats("writer", &a.writer, block)?;
     no_repeats("durability", &a.durability, block)?;
     no_repeats("cold_cache", &a.cold_cache, block)?;
     Ok(())
@@ -208,7 +207,7 @@ pub(super) fn validate(plan: &Plan) -> Result<(), PlanError> {
                 ("gene_panel", a.gene_panel.len()),
                 ("obs_fields", a.obs_fields.len()),
                 ("target", a.target.len()),
-                ("subject", a.subject.len()),
+                ("writer", a.writer.len()),
                 ("durability", a.durability.len()),
                 ("cold_cache", a.cold_cache.len()),
             ];

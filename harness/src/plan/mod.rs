@@ -30,18 +30,29 @@
 //! `compression` (`none` | 1–9 | `zstd:N`, the last a what-if codec the viewer cannot
 //! load), `gene_panel` (`all` | a number of genes), `obs_fields` (a preset `default`,
 //! `none`, `many`, or `{continuous = N, categorical = [..]}`), `target` (a filesystem
-//! target name), `subject` (`ours` | `reference`), `durability` (`buffered` | `durable`),
+//! target name), `writer` (writer names: `cellucid-bench`, `cellucid-py-0.9.2` or one
+//! declared with `--writers FILE`; the old axis name `subject` with `ours` | `reference`
+//! is read as an alias), `durability` (`buffered` | `durable`),
 //! `cold_cache` (bool). In `mode = "list"` the plan holds `[[cell]]` tables with one value
 //! per axis instead of blocks.
 //!
 //! A block may be `optional = true` with a `note` (e.g. the 1M-cell block of the `guide`
 //! plan, "where disk allows"); [`Plan::without_optional`] drops such blocks.
 //!
+//! Per-writer time budgets (defaults come from the writer's own `[writer.budget]`):
+//!
+//! ```toml
+//! [budget."cellucid-py-0.9.2"]
+//! run_seconds = 120      # a cell predicted longer is skipped (stored as skipped)
+//! sweep_seconds = 3600   # all of this writer's runs together
+//! ```
+//!
 //! Factorial expansion skips impossible combinations instead of refusing the plan: a
-//! `gene_panel` larger than `genes`, and the reference writer with the `zstd` what-if
-//! codec (it cannot write it). A block whose every combination is impossible, and any
-//! impossible `[[cell]]` in list mode, is an error. Cells that two blocks both produce
-//! are kept once (first block wins).
+//! `gene_panel` larger than `genes`. A block whose every combination is impossible, and
+//! any impossible `[[cell]]` in list mode, is an error. Cells that two blocks both produce
+//! are kept once (first block wins). Cells a writer cannot express (e.g. the reference
+//! with the `zstd` what-if codec) are dropped by the sweep's sizing, which knows the
+//! writers, and printed with the reason.
 
 mod axis;
 mod cell;
@@ -52,12 +63,12 @@ mod rng;
 mod schedule;
 mod size;
 
-pub use axis::{Codec, Durability, ObsFields, Settings, Subject, OBS_PRESETS, ZSTD_LEVELS};
+pub use axis::{check_writer_name, Codec, Durability, ObsFields, Settings, OBS_PRESETS, ZSTD_LEVELS};
 pub use cell::{canonical_text, dataset_json, fnv1a64, Cell};
 pub use error::PlanError;
 pub use rng::SplitMix64;
 pub use schedule::{schedule, schedule_warming, ScheduledRun};
-pub use size::{human_duration, BlockSize, MachineBudget, PlanSize};
+pub use size::{human_duration, model_parts, run_seconds, BlockSize, MachineBudget, PlanSize, WriterFit};
 
 use cellucid_datasets::synthetic::{DatasetSpec, GraphSpec};
 
@@ -83,7 +94,8 @@ pub struct Axes {
     pub gene_panel: Vec<Option<usize>>,
     pub obs_fields: Vec<ObsFields>,
     pub target: Vec<String>,
-    pub subject: Vec<Subject>,
+    /// Writer names.
+    pub writer: Vec<String>,
     pub durability: Vec<Durability>,
     pub cold_cache: Vec<bool>,
 }
@@ -106,7 +118,7 @@ impl Axes {
                 categorical: base.categorical_fields.clone(),
             }],
             target: vec!["tmpfs".into()],
-            subject: vec![Subject::Ours],
+            writer: vec![crate::writer::OURS.into()],
             durability: vec![Durability::Buffered],
             cold_cache: vec![false],
         }
@@ -125,7 +137,7 @@ impl Axes {
             self.gene_panel.len(),
             self.obs_fields.len(),
             self.target.len(),
-            self.subject.len(),
+            self.writer.len(),
             self.durability.len(),
             self.cold_cache.len(),
         ]
@@ -165,6 +177,8 @@ pub struct Plan {
     /// The synthetic spec every cell starts from; axes override its fields.
     pub dataset: DatasetSpec,
     pub blocks: Vec<Block>,
+    /// `[budget.NAME]`: time budgets per writer name, over the writer's own defaults.
+    pub budgets: std::collections::BTreeMap<String, crate::writer::Budget>,
 }
 
 /// The built-in plans, embedded in the binary.
@@ -220,16 +234,16 @@ impl Plan {
         Plan { blocks: self.blocks.iter().filter(|b| !b.optional).cloned().collect(), ..self.clone() }
     }
 
-    /// The plan without `subject` (e.g. without the reference writer when it is not
-    /// installed); blocks left with no subject are dropped.
-    pub fn without_subject(&self, subject: Subject) -> Plan {
+    /// The plan without the writer `name` (e.g. without the reference writer when it is
+    /// not installed); blocks left with no writer are dropped.
+    pub fn without_writer(&self, name: &str) -> Plan {
         let blocks = self
             .blocks
             .iter()
             .filter_map(|b| {
                 let mut b = b.clone();
-                b.axes.subject.retain(|x| *x != subject);
-                (!b.axes.subject.is_empty()).then_some(b)
+                b.axes.writer.retain(|x| x != name);
+                (!b.axes.writer.is_empty()).then_some(b)
             })
             .collect();
         Plan { blocks, ..self.clone() }

@@ -2,12 +2,15 @@
 //! axis or key); value ranges are checked by validation, which also covers plans built
 //! in code.
 
-use super::axis::{parse_graph, parse_panel, parse_quantization, Codec, Durability, ObsFields, Subject};
+use super::axis::{check_writer_name, parse_graph, parse_panel, parse_quantization, Codec, Durability, ObsFields};
 use super::{Axes, Block, Mode, Plan, PlanError};
 use cellucid_datasets::synthetic::DatasetSpec;
+use crate::writer::Budget;
+use std::collections::BTreeMap;
 use toml::{Table, Value};
 
-const TOP_KEYS: &[&str] = &["name", "description", "seed", "repeats", "warmup", "warmup_max_seconds", "mode", "dataset", "axes", "block", "cell"];
+const TOP_KEYS: &[&str] =
+    &["name", "description", "seed", "repeats", "warmup", "warmup_max_seconds", "mode", "dataset", "axes", "block", "cell", "budget"];
 const AXIS_KEYS: &[&str] = &[
     "cells",
     "genes",
@@ -19,6 +22,8 @@ const AXIS_KEYS: &[&str] = &[
     "gene_panel",
     "obs_fields",
     "target",
+    "writer",
+    // The old name of `writer` (values `ours`, `reference`), still read.
     "subject",
     "durability",
     "cold_cache",
@@ -162,7 +167,33 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
         // A plan with only [axes] is one factorial block.
         blocks.push(Block { name: "axes".into(), note: None, optional: false, axes: defaults });
     }
-    Ok(Plan { name, description, seed, repeats, warmup, warmup_max_seconds, mode, dataset, blocks })
+    let budgets = parse_budgets(top.get("budget"))?;
+    Ok(Plan { name, description, seed, repeats, warmup, warmup_max_seconds, mode, dataset, blocks, budgets })
+}
+
+/// `[budget.NAME]` tables: `run_seconds` and `sweep_seconds` per writer name.
+fn parse_budgets(v: Option<&Value>) -> Result<BTreeMap<String, Budget>, PlanError> {
+    let mut out = BTreeMap::new();
+    let Some(v) = v else { return Ok(out) };
+    let t = v.as_table().ok_or_else(|| PlanError::invalid("budget", None, "must be tables [budget.WRITER] with run_seconds and sweep_seconds"))?;
+    for (writer, b) in t {
+        let place = format!("budget.{writer}");
+        check_writer_name(writer).map_err(|r| PlanError::invalid(&place, None, r))?;
+        let b = b.as_table().ok_or_else(|| PlanError::invalid(&place, None, "must be a table with run_seconds and/or sweep_seconds"))?;
+        check_keys(b, &format!("[{place}]"), &[&["run_seconds", "sweep_seconds"]])?;
+        let seconds = |key: &str| -> Result<Option<f64>, PlanError> {
+            match b.get(key) {
+                None => Ok(None),
+                Some(x) => match x.as_float().or_else(|| x.as_integer().map(|i| i as f64)) {
+                    Some(s) if s.is_finite() && s > 0.0 => Ok(Some(s)),
+                    _ => Err(PlanError::invalid(format!("{place}.{key}"), Some(x.to_string()), "must be a positive number of seconds")),
+                },
+            }
+        };
+        let budget = Budget { run_seconds: seconds("run_seconds")?, sweep_seconds: seconds("sweep_seconds")? };
+        out.insert(crate::writer::legacy_name(writer).to_string(), budget);
+    }
+    Ok(out)
 }
 
 /// The values of one axis: a scalar is a list of one.
@@ -194,6 +225,17 @@ fn word<T>(x: &Value, f: impl Fn(&str) -> Option<T>, allowed: &str) -> Result<T,
     x.as_str().and_then(f).ok_or_else(|| format!("must be one of {allowed}"))
 }
 
+fn writer_name(x: &Value) -> Result<String, String> {
+    let s = x.as_str().ok_or_else(|| "must be a writer name (a string)".to_string())?;
+    check_writer_name(s)?;
+    Ok(crate::writer::legacy_name(s).to_string())
+}
+
+/// The old `subject` axis: `ours` and `reference` only.
+fn subject_alias(s: &str) -> Option<String> {
+    matches!(s, "ours" | "reference").then(|| crate::writer::legacy_name(s).to_string())
+}
+
 fn apply_axes(axes: &mut Axes, t: &Table, place: &str) -> Result<(), PlanError> {
     for (k, v) in t {
         match k.as_str() {
@@ -217,7 +259,11 @@ fn apply_axes(axes: &mut Axes, t: &Table, place: &str) -> Result<(), PlanError> 
             "target" => {
                 axes.target = each(k, v, place, |x| x.as_str().map(str::to_string).ok_or_else(|| "must be a string".into()))?
             }
-            "subject" => axes.subject = each(k, v, place, |x| word(x, Subject::parse, "\"ours\", \"reference\""))?,
+            "writer" if t.contains_key("subject") => {
+                return Err(PlanError::invalid("writer", None, format!("`writer` and its old name `subject` are both set (in {place}); keep `writer`")))
+            }
+            "writer" => axes.writer = each(k, v, place, writer_name)?,
+            "subject" => axes.writer = each(k, v, place, |x| word(x, subject_alias, "\"ours\", \"reference\" (or use the `writer` axis)"))?,
             "durability" => axes.durability = each(k, v, place, |x| word(x, Durability::parse, "\"buffered\", \"durable\""))?,
             "cold_cache" => axes.cold_cache = each(k, v, place, |x| x.as_bool().ok_or_else(|| "must be true or false".into()))?,
             // Block keys (name, note, optional) were read by the caller.

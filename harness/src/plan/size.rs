@@ -23,8 +23,11 @@
 //!            file off tmpfs; a cold cache adds reading the input at 500 MB/s)
 //! ```
 //!
-//! The reference runs single-threaded: `seconds = 1.0 + reference_factor × work / speed +
-//! io` (`reference_factor` 3.5 by default, from the measurements above).
+//! Every other writer is modelled as the reference is, single-threaded:
+//! `seconds = 1.0 + reference_factor × work / speed + io` (`reference_factor` 3.5 by
+//! default, from the measurements above). A writer calibrated on its own runs (see
+//! [`WriterFit`]; the sweep fits it on a writer's first runs, or on stored results) is
+//! predicted as `fixed_s + scale × (the model's variable part)` instead.
 //! Generating each distinct dataset once costs `0.05 + nnz × 160 ns / (cores × speed)`
 //! (+ `cells × k × 1 µs` for a kNN graph), writing its `.h5ad` included.
 //!
@@ -32,7 +35,8 @@
 //! scratch files (it measures at most 512 MiB of an export, see `measure::floor`), plus the
 //! `.h5ad` of every distinct dataset (kept in the dataset cache).
 
-use super::{Cell, Codec, Durability, Plan, Subject};
+use super::{Cell, Codec, Durability, Plan};
+use std::collections::BTreeMap;
 use cellucid_datasets::synthetic::{DatasetSpec, GraphSpec};
 use std::collections::HashSet;
 use std::fmt;
@@ -48,12 +52,57 @@ pub struct MachineBudget {
     pub reference_factor: f64,
     /// Free space where exports and datasets go, when known.
     pub free_disk_bytes: Option<u64>,
+    /// Writers calibrated on their own runs, by name.
+    pub writer_fits: BTreeMap<String, WriterFit>,
+}
+
+/// A writer's own time model: `seconds = fixed_s + scale × variable`, where `variable` is
+/// the default model's size-dependent part (work and io) for that writer. Fitted on
+/// measured runs by [`WriterFit::fit`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WriterFit {
+    pub fixed_s: f64,
+    pub scale: f64,
+    /// Runs (distinct cells) it was fitted on.
+    pub points: usize,
+}
+
+impl WriterFit {
+    /// Fits `(default model's fixed part, variable part, measured seconds)` points. With
+    /// two or more distinct variable parts both coefficients are fitted (least squares;
+    /// kept when both are positive); otherwise the variable part is the default model's
+    /// and the median of what the runs took beyond it is the fixed part. `None` without
+    /// points.
+    pub fn fit(points: &[(f64, f64, f64)]) -> Option<WriterFit> {
+        let n = points.len();
+        let first = points.first()?;
+        let spread = points.iter().any(|p| (p.1 - first.1).abs() > 1e-3 * first.1.abs().max(1e-9));
+        if n >= 2 && spread {
+            let mx = points.iter().map(|p| p.1).sum::<f64>() / n as f64;
+            let my = points.iter().map(|p| p.2).sum::<f64>() / n as f64;
+            let sxy: f64 = points.iter().map(|p| (p.1 - mx) * (p.2 - my)).sum();
+            let sxx: f64 = points.iter().map(|p| (p.1 - mx).powi(2)).sum();
+            let scale = sxy / sxx;
+            let fixed = my - scale * mx;
+            if scale > 0.0 && fixed >= 0.0 {
+                return Some(WriterFit { fixed_s: fixed, scale, points: n });
+            }
+        }
+        // One size (or a fit that makes no sense, e.g. the larger cell ran faster): the
+        // default per-value cost, and what the runs took beyond it is start-up. On small
+        // cells the start-up dominates (Python's imports: 1 s quiet, 4-5 s on a loaded
+        // machine); scaling the per-value cost by it instead predicted a 20k x 2k
+        // reference export at 63 s that takes 6.
+        let mut starts: Vec<f64> = points.iter().map(|&(_, v, y)| (y - v).max(0.0)).collect();
+        starts.sort_by(f64::total_cmp);
+        Some(WriterFit { fixed_s: starts[starts.len() / 2], scale: 1.0, points: n })
+    }
 }
 
 impl Default for MachineBudget {
     /// The calibration machine: 2 cores, speed 1.
     fn default() -> Self {
-        MachineBudget { cores: 2, speed: 1.0, reference_factor: 3.5, free_disk_bytes: None }
+        MachineBudget { cores: 2, speed: 1.0, reference_factor: 3.5, free_disk_bytes: None, writer_fits: BTreeMap::new() }
     }
 }
 
@@ -227,8 +276,18 @@ fn dataset_bytes(d: &DatasetSpec) -> f64 {
         + 1e6
 }
 
-/// Seconds of one run of `cell`.
-pub(super) fn run_seconds(cell: &Cell, m: &MachineBudget) -> f64 {
+/// Seconds of one run of `cell`: the writer's own fit when it has one, else the default
+/// model.
+pub fn run_seconds(cell: &Cell, m: &MachineBudget) -> f64 {
+    let (fixed, variable) = model_parts(cell, m);
+    match m.writer_fits.get(&cell.writer) {
+        Some(f) => f.fixed_s + f.scale * variable,
+        None => fixed + variable,
+    }
+}
+
+/// The default model's `(fixed, variable)` seconds of one run of `cell`.
+pub fn model_parts(cell: &Cell, m: &MachineBudget) -> (f64, f64) {
     let cores = m.cores.max(1) as f64;
     let speed = if m.speed > 0.0 { m.speed } else { 1.0 };
     let values = cell.dataset.cells as f64 * cell.genes_exported() as f64;
@@ -244,9 +303,10 @@ pub(super) fn run_seconds(cell: &Cell, m: &MachineBudget) -> f64 {
     if cell.cold_cache {
         io += dataset_bytes(&cell.dataset) / 500e6;
     }
-    match cell.subject {
-        Subject::Ours => 0.03 + work / (cores * speed) + io,
-        Subject::Reference => 1.0 + m.reference_factor * work / speed + io,
+    if cell.writer == crate::writer::OURS {
+        (0.03, work / (cores * speed) + io)
+    } else {
+        (1.0, m.reference_factor * work / speed + io)
     }
 }
 

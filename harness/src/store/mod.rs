@@ -16,5 +16,5 @@ mod writer;
 pub use error::StoreError;
 pub use merge::{merge, MergeReport};
 pub use read::{read, read_contents, Contents, Truncated};
-pub use record::{Header, Machine, Sample, FORMAT, VERSION};
+pub use record::{Header, Machine, Sample, Skipped, FORMAT, VERSION};
 pub use writer::Store;

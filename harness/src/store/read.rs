@@ -56,8 +56,9 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, StoreError> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let s: Sample = serde_json::from_slice(line)
+        let mut s: Sample = serde_json::from_slice(line)
             .map_err(|e| StoreError::BadLine { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
+        s.normalize_writer();
         samples.push(s);
     }
     let mut truncated = None;
@@ -65,7 +66,8 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, StoreError> {
     let mut valid_len = offset as u64;
     if let Some(t) = tail {
         match serde_json::from_slice::<Sample>(t) {
-            Ok(s) => {
+            Ok(mut s) => {
+                s.normalize_writer();
                 samples.push(s);
                 missing_newline = true;
                 valid_len += t.len() as u64;

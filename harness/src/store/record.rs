@@ -76,6 +76,10 @@ pub struct Header {
     /// samples carry `"machine": index` in their extra fields). Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machines: Vec<Machine>,
+    /// The writers the sweep used, with their probed versions (empty in stores written
+    /// before writers were data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writers: Vec<crate::writer::WriterInfo>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -96,6 +100,7 @@ impl Header {
             rustc: command_line("rustc", &["--version"]),
             shard,
             machines: Vec::new(),
+            writers: Vec::new(),
             extra: Map::new(),
         }
     }
@@ -122,7 +127,12 @@ pub struct Sample {
     pub repeat: u32,
     #[serde(default)]
     pub target: String,
+    /// The writer's name (`cellucid-bench`, `cellucid-py-0.9.2`, or a declared one).
     #[serde(default)]
+    pub writer: String,
+    /// Only in stores written before writers were data (`ours`, `reference`); reading
+    /// fills [`Sample::writer`] from it, new samples leave it out.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subject: String,
     #[serde(default)]
     pub settings: Value,
@@ -160,12 +170,33 @@ pub struct Sample {
     pub error: Option<String>,
     #[serde(default)]
     pub finished_at: String,
+    /// Set when the cell was not run because its writer's budget did not allow it; such a
+    /// sample is not a measurement (`ok` is false, `wall_s` 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Skipped>,
     /// Fields this harness does not know, kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+/// Why a cell was not run, and what it was predicted to cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub reason: String,
+    pub predicted_wall_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_rss_bytes: Option<u64>,
+}
+
 impl Sample {
+    /// Fills `writer` from the old `subject` field (`ours` → `cellucid-bench`,
+    /// `reference` → `cellucid-py-0.9.2`) when a sample has no writer.
+    pub fn normalize_writer(&mut self) {
+        if self.writer.is_empty() && !self.subject.is_empty() {
+            self.writer = crate::writer::legacy_name(&self.subject).to_string();
+        }
+    }
+
     /// The key a run is stored under.
     pub fn key(&self) -> (String, u32) {
         (self.cell_id.clone(), self.repeat)

@@ -1,12 +1,14 @@
-//! The concise table printed at the end of a sweep: one row per cell (median of its
-//! timed runs), with the reference's time beside ours where the plan has both.
+//! The concise table printed at the end of a sweep: one row per cell and writer (median
+//! of its timed runs), each other writer's time as a multiple of ours where the plan has
+//! both; then the cells skipped for a budget, with their predictions, and failed runs.
 
 use crate::benchmark::stats::{median, range};
 use crate::store::Sample;
 use std::collections::BTreeMap;
+use crate::writer::OURS;
 use std::fmt::Write as _;
 
-/// The label without its last word (the subject), so ours and the reference pair up.
+/// The label without its last word (the writer), so the writers of a cell pair up.
 fn pair_key(label: &str) -> &str {
     label.rsplit_once(' ').map_or(label, |(k, _)| k)
 }
@@ -15,17 +17,17 @@ fn pair_key(label: &str) -> &str {
 pub fn table(samples: &[Sample]) -> String {
     let mut by_cell: BTreeMap<(String, String), Vec<&Sample>> = BTreeMap::new();
     for s in samples.iter().filter(|s| s.ok) {
-        by_cell.entry((pair_key(&s.label).to_string(), s.subject.clone())).or_default().push(s);
+        by_cell.entry((pair_key(&s.label).to_string(), s.writer.clone())).or_default().push(s);
     }
     let ours_median: BTreeMap<&str, f64> = by_cell
         .iter()
-        .filter(|((_, subject), _)| subject == "ours")
+        .filter(|((_, writer), _)| writer == OURS)
         .map(|((k, _), v)| (k.as_str(), median(&v.iter().map(|s| s.wall_s).collect::<Vec<_>>())))
         .collect();
     let mut md = String::new();
-    let _ = writeln!(md, "| cell | subject | runs | wall s (median, min–max) | peak RSS MB | files | MB on disk | efficiency | vs ours |");
+    let _ = writeln!(md, "| cell | writer | runs | wall s (median, min–max) | peak RSS MB | files | MB on disk | efficiency | vs ours |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
-    for ((key, subject), v) in &by_cell {
+    for ((key, writer), v) in &by_cell {
         let walls: Vec<f64> = v.iter().map(|s| s.wall_s).collect();
         let (lo, hi) = range(&walls);
         let m = median(&walls);
@@ -33,21 +35,30 @@ pub fn table(samples: &[Sample]) -> String {
         let eff: Vec<f64> = v.iter().filter_map(|s| s.efficiency).collect();
         let eff = if eff.is_empty() { "–".to_string() } else { format!("{:.2}", median(&eff)) };
         let vs = match ours_median.get(key.as_str()) {
-            Some(o) if subject != "ours" => format!("{:.2}×", m / o),
+            Some(o) if writer != OURS => format!("{:.2}×", m / o),
             _ => "–".into(),
         };
         let _ = writeln!(
             md,
-            "| {key} | {subject} | {} | {m:.3} ({lo:.3}–{hi:.3}) | {rss:.0} | {} | {:.2} | {eff} | {vs} |",
+            "| {key} | {writer} | {} | {m:.3} ({lo:.3}–{hi:.3}) | {rss:.0} | {} | {:.2} | {eff} | {vs} |",
             v.len(),
             v[0].files,
             v[0].bytes_apparent as f64 / 1e6
         );
     }
-    let failed = samples.iter().filter(|s| !s.ok).count();
+    let skipped: Vec<&Sample> = samples.iter().filter(|s| s.skipped.is_some()).collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(md, "\n{} cell(s) skipped for their writer's time budget (predictions are extrapolated, not measured):", skipped.len());
+        for s in &skipped {
+            if let Some(k) = &s.skipped {
+                let _ = writeln!(md, "- {}: skipped, predicted {:.1} s a run (extrapolated): {}", s.label, k.predicted_wall_s, k.reason);
+            }
+        }
+    }
+    let failed = samples.iter().filter(|s| !s.ok && s.skipped.is_none()).count();
     if failed > 0 {
         let _ = writeln!(md, "\n{failed} run(s) failed:");
-        for s in samples.iter().filter(|s| !s.ok).take(10) {
+        for s in samples.iter().filter(|s| !s.ok && s.skipped.is_none()).take(10) {
             let _ = writeln!(md, "- {}: {}", s.label, s.error.as_deref().unwrap_or("?"));
         }
     }
@@ -60,20 +71,33 @@ mod tests {
 
     #[test]
     fn pairs_ours_with_the_reference() {
-        let s = |label: &str, subject: &str, wall: f64| Sample {
+        let s = |label: &str, writer: &str, wall: f64| Sample {
             label: label.into(),
-            subject: subject.into(),
+            writer: writer.into(),
             wall_s: wall,
             ok: true,
             files: 3,
             ..Default::default()
         };
         let t = table(&[
-            s("1x1 d=0.1 f32 none tmpfs ours", "ours", 1.0),
-            s("1x1 d=0.1 f32 none tmpfs ours", "ours", 3.0),
-            s("1x1 d=0.1 f32 none tmpfs reference", "reference", 10.0),
+            s("1x1 d=0.1 f32 none tmpfs cellucid-bench", "cellucid-bench", 1.0),
+            s("1x1 d=0.1 f32 none tmpfs cellucid-bench", "cellucid-bench", 3.0),
+            s("1x1 d=0.1 f32 none tmpfs cellucid-py-0.9.2", "cellucid-py-0.9.2", 10.0),
         ]);
-        assert!(t.contains("| 1x1 d=0.1 f32 none tmpfs | reference | 1 | 10.000 (10.000–10.000) | 0 | 3 | 0.00 | – | 5.00× |"), "{t}");
-        assert!(t.contains("| 1x1 d=0.1 f32 none tmpfs | ours | 2 | 2.000 (1.000–3.000)"), "{t}");
+        assert!(t.contains("| 1x1 d=0.1 f32 none tmpfs | cellucid-py-0.9.2 | 1 | 10.000 (10.000–10.000) | 0 | 3 | 0.00 | – | 5.00× |"), "{t}");
+        assert!(t.contains("| 1x1 d=0.1 f32 none tmpfs | cellucid-bench | 2 | 2.000 (1.000–3.000)"), "{t}");
+    }
+
+    #[test]
+    fn skipped_cells_are_listed_with_their_prediction_not_as_failures() {
+        let skipped = Sample {
+            label: "5x5 d=0.1 q8 gz9 tmpfs slow".into(),
+            writer: "slow".into(),
+            skipped: Some(crate::store::Skipped { reason: "over budget".into(), predicted_wall_s: 812.5, predicted_rss_bytes: None }),
+            ..Default::default()
+        };
+        let t = table(&[skipped]);
+        assert!(t.contains("- 5x5 d=0.1 q8 gz9 tmpfs slow: skipped, predicted 812.5 s a run (extrapolated): over budget"), "{t}");
+        assert!(!t.contains("failed"), "{t}");
     }
 }
