@@ -4,10 +4,22 @@
 //! worker threads can report through one shared descriptor without a lock. The parent
 //! treats every line as a sign of life; `reading` arms its watchdog and the first core
 //! event (`phase validation`) disarms it.
+//!
+//! **Why gene events are batched.** One line per gene costs a `write` in a gene worker and
+//! a wake-up of the parent, thousands of times a second on the two cores the export needs:
+//! unbatched, the supervised 20k × 2k export took 10 % longer than in process. The worker
+//! sends at most one `gene COUNT BYTES` line per [`GENE_BATCH`], and whatever is pending
+//! before the next phase, so the bar still ends exact.
 
 use cellucid_core::{Phase, Progress};
 use std::fs::File;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Gene events are sent at most this often (the bar redraws at ~15 Hz anyway).
+pub const GENE_BATCH: Duration = Duration::from_millis(100);
 
 /// The descriptor number the worker finds its end of the pipe at.
 pub const CHILD_FD: i32 = 3;
@@ -30,7 +42,8 @@ pub enum Event {
 pub enum ProgressEvent {
     Phase(Phase),
     GenesStarted(usize),
-    GeneDone(u64),
+    /// `count` genes written since the last such event, `bytes` between them.
+    GenesDone { count: u64, bytes: u64 },
 }
 
 impl ProgressEvent {
@@ -38,15 +51,21 @@ impl ProgressEvent {
         match p {
             Progress::Phase(phase) => ProgressEvent::Phase(phase),
             Progress::GenesStarted { total } => ProgressEvent::GenesStarted(total),
-            Progress::GeneDone { bytes } => ProgressEvent::GeneDone(bytes),
+            Progress::GeneDone { bytes } => ProgressEvent::GenesDone { count: 1, bytes },
         }
     }
 
-    pub fn to_progress(self) -> Progress {
+    /// The core events this one stands for, in order: a batch of genes is its first gene
+    /// with all the bytes and the others with none (position and byte total exact).
+    pub fn replay(self, progress: &dyn Fn(Progress)) {
         match self {
-            ProgressEvent::Phase(phase) => Progress::Phase(phase),
-            ProgressEvent::GenesStarted(total) => Progress::GenesStarted { total },
-            ProgressEvent::GeneDone(bytes) => Progress::GeneDone { bytes },
+            ProgressEvent::Phase(phase) => progress(Progress::Phase(phase)),
+            ProgressEvent::GenesStarted(total) => progress(Progress::GenesStarted { total }),
+            ProgressEvent::GenesDone { count, bytes } => {
+                for i in 0..count {
+                    progress(Progress::GeneDone { bytes: if i == 0 { bytes } else { 0 } });
+                }
+            }
         }
     }
 }
@@ -58,7 +77,7 @@ impl Event {
             Event::Reading => "reading\n".to_string(),
             Event::Export(ProgressEvent::Phase(p)) => format!("phase {}\n", p.name()),
             Event::Export(ProgressEvent::GenesStarted(n)) => format!("genes {n}\n"),
-            Event::Export(ProgressEvent::GeneDone(b)) => format!("gene {b}\n"),
+            Event::Export(ProgressEvent::GenesDone { count, bytes }) => format!("gene {count} {bytes}\n"),
             Event::Panic(msg) => {
                 // One line, and short enough to stay one atomic write.
                 let mut m: String = msg.replace(['\n', '\r'], " | ");
@@ -82,7 +101,10 @@ impl Event {
             "reading" => Event::Reading,
             "phase" => Event::Export(ProgressEvent::Phase(*Phase::ALL.iter().find(|p| p.name() == rest)?)),
             "genes" => Event::Export(ProgressEvent::GenesStarted(rest.parse().ok()?)),
-            "gene" => Event::Export(ProgressEvent::GeneDone(rest.parse().ok()?)),
+            "gene" => {
+                let (count, bytes) = rest.split_once(' ')?;
+                Event::Export(ProgressEvent::GenesDone { count: count.parse().ok()?, bytes: bytes.parse().ok()? })
+            }
             "panic" => Event::Panic(rest.to_string()),
             _ => return None,
         })
@@ -92,6 +114,32 @@ impl Event {
 /// The worker's end of the pipe; a no-op when the process was not started by a supervisor.
 pub struct Reporter {
     pipe: Option<File>,
+    genes: GeneBatch,
+}
+
+/// Genes written but not yet reported, and when the last batch went out.
+struct GeneBatch {
+    count: AtomicU64,
+    bytes: AtomicU64,
+    last_sent: Mutex<Instant>,
+}
+
+impl GeneBatch {
+    fn new() -> GeneBatch {
+        GeneBatch { count: AtomicU64::new(0), bytes: AtomicU64::new(0), last_sent: Mutex::new(Instant::now()) }
+    }
+
+    /// Takes the pending batch if `force`, or if [`GENE_BATCH`] has passed since the last.
+    fn take(&self, force: bool) -> Option<ProgressEvent> {
+        let mut last = self.last_sent.lock().unwrap_or_else(|p| p.into_inner());
+        if !force && last.elapsed() < GENE_BATCH {
+            return None;
+        }
+        *last = Instant::now();
+        let count = self.count.swap(0, Ordering::AcqRel);
+        let bytes = self.bytes.swap(0, Ordering::AcqRel);
+        (count > 0).then_some(ProgressEvent::GenesDone { count, bytes })
+    }
 }
 
 impl Reporter {
@@ -105,12 +153,12 @@ impl Reporter {
             // above); the File becomes its only owner.
             unsafe { File::from_raw_fd(fd) }
         });
-        Reporter { pipe }
+        Reporter { pipe, genes: GeneBatch::new() }
     }
 
     /// A reporter that reports nowhere (in-process runs).
     pub fn none() -> Reporter {
-        Reporter { pipe: None }
+        Reporter { pipe: None, genes: GeneBatch::new() }
     }
 
     pub fn send(&self, event: &Event) {
@@ -121,6 +169,20 @@ impl Reporter {
     }
 
     pub fn progress(&self, p: Progress) {
+        if self.pipe.is_none() {
+            return;
+        }
+        if let Progress::GeneDone { bytes } = p {
+            self.genes.bytes.fetch_add(bytes, Ordering::AcqRel);
+            self.genes.count.fetch_add(1, Ordering::AcqRel);
+            if let Some(batch) = self.genes.take(false) {
+                self.send(&Event::Export(batch));
+            }
+            return;
+        }
+        if let Some(batch) = self.genes.take(true) {
+            self.send(&Event::Export(batch));
+        }
         self.send(&Event::Export(ProgressEvent::from_progress(p)));
     }
 }
@@ -139,7 +201,7 @@ mod tests {
         let mut events = vec![
             Event::Reading,
             Event::Export(ProgressEvent::GenesStarted(2000)),
-            Event::Export(ProgressEvent::GeneDone(12345)),
+            Event::Export(ProgressEvent::GenesDone { count: 7, bytes: 12345 }),
             Event::Panic("src/x.rs:1:2: index out of bounds".into()),
         ];
         events.extend(Phase::ALL.iter().map(|&p| Event::Export(ProgressEvent::Phase(p))));
@@ -150,6 +212,40 @@ mod tests {
         }
         assert_eq!(Event::decode("phase nonsense"), None);
         assert_eq!(Event::decode("gene x"), None);
+        assert_eq!(Event::decode("gene 3"), None);
+    }
+
+    #[test]
+    fn a_batch_replays_as_its_genes_with_every_byte() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        ProgressEvent::GenesDone { count: 3, bytes: 90 }.replay(&|p| seen.borrow_mut().push(p));
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 3);
+        let bytes: u64 = seen.iter().map(|p| if let Progress::GeneDone { bytes } = p { *bytes } else { 0 }).sum();
+        assert_eq!(bytes, 90);
+    }
+
+    #[test]
+    fn genes_are_sent_in_batches_and_flushed_before_the_next_phase() {
+        let sink = tempfile::NamedTempFile::new().expect("temp file");
+        let reporter = Reporter { pipe: Some(sink.reopen().expect("reopen")), genes: GeneBatch::new() };
+        for _ in 0..1000 {
+            reporter.progress(Progress::GeneDone { bytes: 2 });
+        }
+        reporter.progress(Progress::Phase(Phase::ALL[0]));
+        drop(reporter);
+        let text = std::fs::read_to_string(sink.path()).expect("read");
+        let (mut count, mut bytes, mut lines) = (0, 0, 0);
+        for line in text.lines().filter(|l| l.starts_with("gene ")) {
+            lines += 1;
+            if let Some(Event::Export(ProgressEvent::GenesDone { count: c, bytes: b })) = Event::decode(line) {
+                count += c;
+                bytes += b;
+            }
+        }
+        assert_eq!((count, bytes), (1000, 2000), "{text}");
+        assert!(lines < 20, "{lines} gene lines for 1000 genes written in well under a second");
+        assert!(text.trim_end().ends_with(&format!("phase {}", Phase::ALL[0].name())));
     }
 
     #[test]

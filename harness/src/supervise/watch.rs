@@ -9,7 +9,7 @@
 //! first export event: what follows is the exporter's own code, whose phases
 //! on large inputs may legitimately run long without an event.
 
-use super::channel::{Event, ProgressEvent};
+use super::channel::Event;
 use super::signals;
 use super::spawn::Worker;
 use cellucid_core::Progress;
@@ -111,7 +111,7 @@ impl Loop {
                 Some(Event::Reading) => self.reading = true,
                 Some(Event::Export(e)) => {
                     self.reading = false;
-                    progress(ProgressEvent::to_progress(e));
+                    e.replay(progress);
                 }
                 Some(Event::Panic(m)) => self.panic = Some(m),
                 None => {}
