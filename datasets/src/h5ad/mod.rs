@@ -11,8 +11,9 @@
 //! Module map: [`mapping`] (which element feeds which argument), [`read`], [`write`],
 //! [`encoding`] (AnnData's attributes), `raw` (run-time-typed HDF5 reads), `dtype`
 //! (stored types, their names checked), [`strings`] (checked decoding of every string
-//! read), [`error`].
+//! read), [`checked`] (those checked reads for other crates), [`error`].
 
+pub mod checked;
 mod dtype;
 pub mod encoding;
 pub mod error;

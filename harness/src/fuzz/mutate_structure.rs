@@ -8,6 +8,7 @@
 //! long, duplicated, one missing), or a whole group or dataset removed.
 
 use crate::plan::SplitMix64;
+use cellucid_datasets::h5ad::checked;
 use hdf5::types::VarLenUnicode;
 use hdf5::{File, Group, Location};
 use std::path::Path;
@@ -159,8 +160,8 @@ fn replace<T: hdf5::H5Type>(file: &File, path: &str, values: &[T], shape: &[usiz
     let enc: Vec<(String, String)> = ["encoding-type", "encoding-version"]
         .iter()
         .filter_map(|a| {
-            let s = old.attr(a).ok()?.read_scalar::<VarLenUnicode>().ok()?;
-            Some((a.to_string(), s.as_str().to_owned()))
+            let s = checked::attr_strings(&old.attr(a).ok()?, a).ok()?.into_iter().next()?;
+            Some((a.to_string(), s))
         })
         .collect();
     drop(old);
@@ -259,7 +260,7 @@ fn index_values(file: &File, o: &Objects, rng: &mut SplitMix64) -> Result<String
 
 fn strings(file: &File, o: &Objects, rng: &mut SplitMix64) -> Result<String> {
     let is_strings = |p: &&String| {
-        file.dataset(p).ok().and_then(|d| d.dtype().ok()).and_then(|t| t.to_descriptor().ok()).is_some_and(|t| {
+        file.dataset(p).ok().and_then(|d| checked::descriptor(&d, p).ok()).is_some_and(|t| {
             use hdf5::types::TypeDescriptor as T;
             matches!(t, T::VarLenUnicode | T::VarLenAscii | T::FixedAscii(_) | T::FixedUnicode(_))
         })
