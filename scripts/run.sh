@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's run command: installs what is missing, builds, and runs the `quick` sweep
 # (every axis at two levels, this exporter on tmpfs and the local disk, the reference
-# writer cellucid 0.9.2 beside it on the 20,000 x 2,000 cells), each run a measured child
+# writer cellucid 0.9.2 beside it on four cells), each run a measured child
 # process; ends with a summary table (results/quick-summary.md) and the report of the
 # tuning guide's tables with measured numbers and verdicts (results/quick-report/:
 # report.md, report.html, CSV, JSON, SVG and PNG plots).
