@@ -220,16 +220,19 @@ fn calibrate_here(a: &RecommendArgs, density: f64) -> Result<(Vec<Observation>, 
     let target = a.target.clone().unwrap_or_else(std::env::temp_dir);
     let settings = calibration_settings();
     let obs = calibrate(&target, density, CALIBRATION_SIZES, &settings, a.calibration_repeats)?;
-    let src = format!(
-        "calibrated on {} ({} settings × {} sizes × {} runs at density {}, {:.0} s)",
+    Ok((obs, calibration_source("calibrated", &target, settings.len(), a, density, "", t)))
+}
+
+/// What a calibration measured, for the printed "source" line.
+fn calibration_source(what: &str, target: &Path, settings: usize, a: &RecommendArgs, density: f64, how: &str, t: Instant) -> String {
+    format!(
+        "{what} on {} ({settings} settings × {} sizes × {} runs at density {}{how}, {:.0} s)",
         target.display(),
-        settings.len(),
         CALIBRATION_SIZES.len(),
         a.calibration_repeats,
         fmt_num(density),
         t.elapsed().as_secs_f64()
-    );
-    Ok((obs, src))
+    )
 }
 
 /// Calibration that runs `writer` as child processes, on the settings it can express.
@@ -249,18 +252,9 @@ fn calibrate_with(writer: &crate::writer::Writer, a: &RecommendArgs, density: f6
     }
     let work = tempfile::Builder::new().prefix("cellucid-recommend-work-").tempdir().context("cannot create a work directory")?;
     let obs = super::recommend_writer::calibrate_writer(writer, &target, work.path(), density, CALIBRATION_SIZES, &settings, a.calibration_repeats)?;
-    let src = format!(
-        "calibrated {} ({}) on {} ({} settings × {} sizes × {} runs at density {}, child processes, {:.0} s)",
-        writer.name,
-        crate::writer::probe_version(writer, &ctx).unwrap_or_else(|| "version unknown".into()),
-        target.display(),
-        settings.len(),
-        CALIBRATION_SIZES.len(),
-        a.calibration_repeats,
-        fmt_num(density),
-        t.elapsed().as_secs_f64()
-    );
-    Ok((obs, src))
+    let version = crate::writer::probe_version(writer, &ctx).unwrap_or_else(|| "version unknown".into());
+    let what = format!("calibrated {} ({version})", writer.name);
+    Ok((obs, calibration_source(&what, &target, settings.len(), a, density, ", child processes", t)))
 }
 
 /// Observations from stored sweep results.
