@@ -2,22 +2,13 @@
 //! and `params.json`, the real PBMC dataset, and malformed inputs (one clear line on
 //! stderr, a non-zero exit, nothing written).
 
+mod support;
+
+use support::{bin, shared, stderr};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
-}
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("CELLUCID_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    assert!(p.join("golden").is_dir(), "shared/ not found at {} (set CELLUCID_SHARED)", p.display());
-    p
-}
+use std::process::Command;
 
 fn peer_python() -> PathBuf {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo").to_path_buf();
@@ -30,10 +21,6 @@ fn peer_python() -> PathBuf {
         .map(|v| v.join("bin/python"))
         .find(|p| p.exists())
         .unwrap_or_else(|| panic!("no peer venv in {candidates:?}: run `bash ../shared/peer/setup.sh .venv-peer`"))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn expected_dirs(case: &Path) -> BTreeSet<String> {

@@ -9,6 +9,9 @@
 //! The two kill tests need root (mounts); without it they print why and pass. They take
 //! about 10–20 s each here (provisioning four filesystems, sshd's shutdown).
 
+mod support;
+
+use support::{bin, is_root, mounts_under};
 use cellucid_bench::store;
 use cellucid_bench::target::{procs, provision, TargetSpec};
 use std::fs;
@@ -19,15 +22,6 @@ use std::time::{Duration, Instant};
 /// The root-only filesystems of the killed sweep (the sweep skips the unavailable ones).
 const TARGETS: [&str; 4] = ["tmpfs", "xfs", "btrfs", "sshfs"];
 const REPEATS: usize = 3;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
 
 fn show(o: &Output) -> String {
     format!("status {}\nstdout:\n{}\nstderr:\n{}", o.status, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -44,17 +38,6 @@ fn plan(dir: &Path) -> PathBuf {
     let p = dir.join("reclaim.toml");
     fs::write(&p, text).expect("write plan");
     p
-}
-
-/// Mount points under `dir`, from this process's mountinfo.
-fn mounts_under(dir: &Path) -> Vec<String> {
-    let canon = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
-        .filter(|m| m.starts_with(&*canon.to_string_lossy()))
-        .collect()
 }
 
 /// Loop devices whose backing file lies under `dir`.

@@ -2,27 +2,14 @@
 //! signals, a FIFO as an input whose read never progresses, and a worker killed in the
 //! middle of its publish transaction.
 
+mod support;
+
+use support::{bin, shared, stderr};
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
-}
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("CELLUCID_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    assert!(p.join("golden").is_dir(), "shared/ not found at {} (set CELLUCID_SHARED)", p.display());
-    p
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Everything in `dir` (names), to show that nothing was created.
 fn names(dir: &Path) -> Vec<String> {

@@ -3,20 +3,14 @@
 //! after SIGKILL, no mount left behind after a failing run; the reference declared as a
 //! user writer (same output as the built-in), budgets and writers files.
 
+mod support;
+
+use support::{bin, is_root, mounts_under};
 use cellucid_bench::store;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cellucid-bench"))
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo").to_path_buf()
@@ -46,16 +40,6 @@ fn plan(dir: &Path, name: &str, targets: &[&str], repeats: u32, reference_cell: 
     let p = dir.join(format!("{name}.toml"));
     fs::write(&p, text).expect("write plan");
     p
-}
-
-fn mounts_under(dir: &Path) -> Vec<String> {
-    let canon = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
-        .filter(|m| m.starts_with(&*canon.to_string_lossy()))
-        .collect()
 }
 
 #[test]
