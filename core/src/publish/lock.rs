@@ -275,8 +275,7 @@ fn not_writable(path: &Path) -> ExportError {
          as cellucid 0.9.2 creates it. Every user who exports here must be able to write it: \
          its owner can run `chmod a+rw` on it, or anyone may delete it while no export is running.",
         path.display(),
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        unsafe { libc::geteuid() },
+        super::permissions::euid(),
     ))
 }
 

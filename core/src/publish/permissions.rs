@@ -31,8 +31,7 @@ pub(crate) fn check_parent(parent: &Path, target: &Path) -> Result<()> {
             "Cannot export to {} as this user (uid {}): no write and search permission on its parent \
              directory {}. Nothing was changed.",
             target.display(),
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            unsafe { libc::geteuid() },
+            euid(),
             describe(parent)
         )));
     }
@@ -102,8 +101,7 @@ fn sticky_allows(dir: &fs::Metadata, entry: &fs::Metadata) -> bool {
     if dir.mode() & libc::S_ISVTX == 0 {
         return true;
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
+    let euid = euid();
     euid == dir.uid() || euid == entry.uid() || has_cap_fowner()
 }
 
@@ -158,7 +156,12 @@ fn cannot(target: &Path, reason: String) -> ExportError {
     runtime(format!(
         "Cannot replace {} as this user (uid {}): {reason}. Nothing was changed.",
         target.display(),
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        unsafe { libc::geteuid() }
+        euid()
     ))
+}
+
+/// This process's effective user id (the one permission checks use).
+pub(crate) fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
