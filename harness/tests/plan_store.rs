@@ -260,10 +260,16 @@ fn shards_are_disjoint_and_cover_the_plan() {
     for n in [1, 3, 8] {
         let mut union = Vec::new();
         let mut sizes = Vec::new();
+        let mut export_shard = std::collections::HashMap::new();
         for i in 0..n {
-            let shard: Vec<String> = plan.shard(i, n).iter().map(|c| c.id()).collect();
+            let cells = plan.shard(i, n);
+            let shard: Vec<String> = cells.iter().map(|c| c.id()).collect();
             assert_eq!(shard, plan.shard(i, n).iter().map(|c| c.id()).collect::<Vec<_>>(), "deterministic");
-            sizes.push(shard.len());
+            for c in &cells {
+                // Every writer of one export lands in the same shard (side by side).
+                assert_eq!(*export_shard.entry(c.export_id()).or_insert(i), i, "n={n}: {} split", c.label());
+            }
+            sizes.push(cells.iter().map(|c| c.export_id()).collect::<HashSet<_>>().len());
             union.extend(shard);
         }
         assert_eq!(union.len(), all.len(), "n={n}: disjoint");

@@ -268,22 +268,31 @@ impl Plan {
         size::estimate(self, cells, machine)
     }
 
-    /// Shard `i` of `n`: the cells at positions `p` with `p % n == i` of a seeded shuffle
-    /// of [`Plan::cells`], returned in plan order. The shuffle spreads large and small
-    /// cells over the shards; the shards are disjoint and together are the plan. `n == 0`
-    /// or `i >= n` gives no cells (use [`parse_shard`] to check user input).
+    /// Shard `i` of `n`: the exports (cells without their writer, [`Cell::export_id`]) at
+    /// positions `p` with `p % n == i` of a seeded shuffle, with every writer of each,
+    /// returned in plan order. Keeping a cell's writers in one shard keeps their ratio
+    /// measured side by side, interleaved in one run, however the plan is split. The
+    /// shuffle spreads large and small cells over the shards; the shards are disjoint and
+    /// together are the plan. `n == 0` or `i >= n` gives no cells (use [`parse_shard`] to
+    /// check user input).
     pub fn shard(&self, i: usize, n: usize) -> Vec<Cell> {
         let cells = self.cells();
         if n == 0 || i >= n {
             return Vec::new();
         }
-        let mut order: Vec<usize> = (0..cells.len()).collect();
+        let mut exports: Vec<String> = Vec::new();
+        for c in &cells {
+            let e = c.export_id();
+            if !exports.contains(&e) {
+                exports.push(e);
+            }
+        }
         // A stream of its own, so that the shard split does not move when the run
         // order's use of the seed changes.
-        SplitMix64::new(self.seed ^ 0x5348_4152_445f_5631).shuffle(&mut order);
-        let mut mine: Vec<usize> = order.iter().enumerate().filter(|(p, _)| p % n == i).map(|(_, &c)| c).collect();
-        mine.sort_unstable();
-        mine.into_iter().map(|c| cells[c].clone()).collect()
+        SplitMix64::new(self.seed ^ 0x5348_4152_445f_5631).shuffle(&mut exports);
+        let mine: std::collections::HashSet<&String> =
+            exports.iter().enumerate().filter(|(p, _)| p % n == i).map(|(_, e)| e).collect();
+        cells.into_iter().filter(|c| mine.contains(&c.export_id())).collect()
     }
 }
 
