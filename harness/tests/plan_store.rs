@@ -34,7 +34,7 @@ fn plan_err(text: &str) -> cellucid_bench::plan::PlanError {
 
 #[test]
 fn every_builtin_plan_parses_and_validates() {
-    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci"]);
+    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci", "server"]);
     for name in Plan::builtin_names() {
         let plan = Plan::builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(plan.name, *name);
@@ -650,6 +650,30 @@ fn writers_drop_what_they_cannot_express_and_budgets_skip_with_the_prediction() 
     assert_eq!(cal[0].0, REFERENCE);
     assert_eq!(cal[0].1.len().min(2), cal[0].1.len());
     assert_eq!(kept[cal[0].1[0]].dataset.cells, 1000);
+}
+
+#[test]
+fn server_sets_the_anndata_writer_beside_folder_exports_of_the_same_datasets() {
+    use cellucid_bench::sweep::{budget::Budgets, scheduler};
+    use cellucid_bench::writer::{Peer, Writers, PY_095};
+    let plan = Plan::builtin("server").unwrap();
+    let writers = Writers::builtin(&Peer::default_location());
+    let (cells, dropped) = scheduler::drop_unsupported(plan.cells(), &writers).unwrap();
+    assert!(dropped.is_empty(), "every cell is expressible by its writer: {dropped:?}");
+    assert_eq!(cells.len(), 2 * 3 + 2, "two sizes: three writers at f32 plain, ours at q8 gz6");
+    let anndata: Vec<_> = cells.iter().filter(|c| c.writer == PY_095).collect();
+    assert_eq!(anndata.len(), 2);
+    for c in anndata {
+        assert_eq!((c.genes_exported(), c.settings.var_quantization, c.settings.compression), (20_000, None, Codec::None));
+        let beside: Vec<&str> = cells.iter().filter(|o| o.dataset_id() == c.dataset_id() && o.writer != PY_095).map(|o| o.writer.as_str()).collect();
+        assert!(beside.contains(&OURS) && beside.contains(&REFERENCE), "{}: {beside:?}", c.label());
+    }
+    // By the default model the reference's 500k cell is over its run budget; nothing
+    // else is skipped.
+    let m = MachineBudget::default();
+    let (kept, skipped) = Budgets::new(&plan, &cells, &writers).apply(&plan, cells.clone(), &m);
+    assert!(skipped.iter().all(|s| s.cell.writer == REFERENCE && s.cell.dataset.cells == 500_000), "{:?}", skipped.iter().map(|s| &s.reason).collect::<Vec<_>>());
+    assert!(kept.iter().filter(|c| c.writer == PY_095).count() == 2);
 }
 
 #[test]

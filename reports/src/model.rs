@@ -56,7 +56,8 @@ pub struct WriterInfo {
     pub name: String,
     /// The version probe's first line, if the writer has a probe.
     pub version: Option<String>,
-    /// `compact_v1`, `anndata` or `other`.
+    /// `compact_v1`, `compact_v1_key_era`, `anndata` or `other` (empty in stores
+    /// older than writers).
     pub output: String,
 }
 
@@ -406,6 +407,16 @@ impl Results {
     /// `name 0.9.2` for writers whose header declares a version.
     pub fn writer_version(&self, name: &str) -> Option<String> {
         self.stores.iter().flat_map(|s| s.header.writers.iter()).find(|w| w.name == name).and_then(|w| w.version.clone())
+    }
+
+    /// Each declared writer's output kind, as its store header says (the first
+    /// header that declares it wins).
+    pub fn outputs(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        for w in self.stores.iter().flat_map(|s| s.header.writers.iter()).filter(|w| !w.output.is_empty()) {
+            out.entry(w.name.clone()).or_insert_with(|| w.output.clone());
+        }
+        out
     }
 
     pub fn plans(&self) -> String {

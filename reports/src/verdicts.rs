@@ -12,6 +12,8 @@ use crate::stats::Interval;
 use crate::tables::{levers, quantization, scale, scaling, Input};
 use serde::Serialize;
 
+mod server_workflow;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -63,7 +65,8 @@ pub fn matrix(input: &Input) -> Vec<VerdictRow> {
     let mut rows: Vec<VerdictRow> = Vec::new();
     for w in &input.writers {
         let one = input.only(w);
-        for v in verdicts(&one) {
+        // server-workflow compares kinds of output, so it reads every writer's cells.
+        for v in verdicts(&one).into_iter().chain([server_workflow::verdict(input, w)]) {
             let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, v.outcome, v.evidence) };
             match rows.iter_mut().find(|r| r.id == v.id) {
                 Some(r) => r.by_writer.push(j),

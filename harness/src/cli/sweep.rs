@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct SweepArgs {
-    /// A built-in plan (quick, guide, filesystems, ci) or a plan TOML file.
+    /// A built-in plan (quick, guide, filesystems, ci, server) or a plan TOML file.
     #[arg(long)]
     pub plan: String,
     /// The result store (JSONL; default results/PLAN.jsonl).

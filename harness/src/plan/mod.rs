@@ -30,9 +30,10 @@
 //! `compression` (`none` | 1–9 | `zstd:N`, the last a what-if codec the viewer cannot
 //! load), `gene_panel` (`all` | a number of genes), `obs_fields` (a preset `default`,
 //! `none`, `many`, or `{continuous = N, categorical = [..]}`), `target` (a filesystem
-//! target name), `writer` (writer names: `cellucid-bench`, `cellucid-py-0.9.2` or one
-//! declared with `--writers FILE`; the old axis name `subject` with `ours` | `reference`
-//! is read as an alias), `durability` (`buffered` | `durable`),
+//! target name), `writer` (writer names: `cellucid-bench`, `cellucid-py-0.9.2`,
+//! `cellucid-py-0.0.9`, `cellucid-py-0.9.5` or one declared with `--writers FILE`; the
+//! old axis name `subject` with `ours` | `reference` is read as an alias), `durability`
+//! (`buffered` | `durable`),
 //! `cold_cache` (bool). In `mode = "list"` the plan holds `[[cell]]` tables with one value
 //! per axis instead of blocks.
 //!
@@ -187,9 +188,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("guide", include_str!("../../plans/guide.toml")),
     ("filesystems", include_str!("../../plans/filesystems.toml")),
     ("ci", include_str!("../../plans/ci.toml")),
+    ("server", include_str!("../../plans/server.toml")),
 ];
 
-const BUILTIN_NAMES: &[&str] = &["quick", "guide", "filesystems", "ci"];
+const BUILTIN_NAMES: &[&str] = &["quick", "guide", "filesystems", "ci", "server"];
 
 impl Plan {
     /// Parses and validates a plan.

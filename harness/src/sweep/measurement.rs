@@ -42,8 +42,10 @@ impl Measurer {
     pub fn measure(&mut self, sample: &mut Sample, cell: &Cell, writer: &Writer, child: &ChildRun, out: &Path, target: &Target) -> Result<()> {
         let id = sample.cell_id.clone();
         // Hashing reads the whole export again (a minute for 40 GB): large exports are
-        // hashed on their cell's first run in this sweep only.
-        let stats = tree_stats_hashing_if(out, |s| s.bytes_apparent <= HASH_EVERY_RUN_BYTES || self.hashed.insert(id.clone()))
+        // hashed on their cell's first run in this sweep only. The hash is a folder's
+        // determinism check; an AnnData file (or any other output) is not hashed.
+        let folder = writer.output.is_folder();
+        let stats = tree_stats_hashing_if(out, |s| folder && (s.bytes_apparent <= HASH_EVERY_RUN_BYTES || self.hashed.insert(id.clone())))
             .with_context(|| format!("cannot measure {}", out.display()))?;
         sample.bytes_apparent = stats.bytes_apparent;
         sample.bytes_allocated = stats.bytes_allocated;
@@ -53,7 +55,9 @@ impl Measurer {
         if writer.phases {
             sample.phases = serde_json::from_str::<serde_json::Value>(&child.stdout).ok().map(|r| r["phases"].clone());
         }
-        if self.floor && !self.floors.contains_key(&id) {
+        // The floor models a folder of payload files (their codec, creation and bytes);
+        // an AnnData file compresses its chunks its own way and is one file, so it has none.
+        if self.floor && folder && !self.floors.contains_key(&id) {
             let scratch = target.root.join("floor");
             std::fs::create_dir_all(&scratch)?;
             let f = floor::measure(out, &scratch, floor_codec(cell)).with_context(|| format!("cannot measure the floor of {}", cell.label()))?;

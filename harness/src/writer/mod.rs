@@ -6,7 +6,7 @@
 //! exit 1 with one `error: ...` line on stderr). It is described by a [`Writer`]: a name,
 //! an argv template, an optional idempotent setup command, an optional version probe,
 //! what it writes, whether it reports phases, the settings it can express and default
-//! time budgets. Two are built in ([`builtin`]); users declare more in TOML files
+//! time budgets. Four are built in ([`builtin`]); users declare more in TOML files
 //! (`--writers FILE`, see [`load`]), so that adding a writer touches no code.
 
 pub mod builtin;
@@ -17,7 +17,7 @@ mod setup;
 mod supports;
 mod template;
 
-pub use builtin::{Peer, OURS, REFERENCE};
+pub use builtin::{Peer, OURS, PY_009, PY_095, REFERENCE};
 pub use error::WriterError;
 pub use load::{parse_writers, read_writers};
 pub use registry::{legacy_name, Writers};
@@ -27,14 +27,22 @@ pub use template::{Context, PLACEHOLDERS};
 
 use serde::{Deserialize, Serialize};
 
-/// What a writer leaves in `OUT_DIR`.
+/// What a writer leaves in `OUT_DIR`. Every kind is measured alike (time, CPU, peak
+/// RSS, bytes, files); only a `compact_v1` folder is checked with the viewer's checks
+/// (`validate`, `compare`) and compared with other writers' folders, and only folders
+/// get a determinism hash (`output_hash`) and a physical floor in the sweep.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Output {
-    /// A Cellucid `compact_v1` folder (the viewer's checks apply).
+    /// A Cellucid `compact_v1` folder of the index era (the viewer's checks apply).
     #[default]
     CompactV1,
-    /// An AnnData file or folder.
+    /// A `compact_v1` folder of the older key era (payloads named by key, `{key}`
+    /// patterns; cellucid 0.0.9): the newest viewer and `validate` do not read it.
+    #[serde(rename = "compact_v1_key_era")]
+    CompactV1KeyEra,
+    /// An AnnData file or folder inside `OUT_DIR` (cellucid 0.9.5's Cellucid-ready
+    /// AnnData): not a folder export, so `validate` does not apply.
     Anndata,
     /// Anything else; only its size and files are measured.
     Other,
@@ -44,9 +52,16 @@ impl Output {
     pub fn as_str(self) -> &'static str {
         match self {
             Output::CompactV1 => "compact_v1",
+            Output::CompactV1KeyEra => "compact_v1_key_era",
             Output::Anndata => "anndata",
             Output::Other => "other",
         }
+    }
+
+    /// Whether the output is a Cellucid export folder (of either era), whose files
+    /// are hashed for the determinism check.
+    pub fn is_folder(self) -> bool {
+        matches!(self, Output::CompactV1 | Output::CompactV1KeyEra)
     }
 }
 

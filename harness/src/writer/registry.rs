@@ -10,9 +10,10 @@ pub struct Writers {
 }
 
 impl Writers {
-    /// The two built-ins, the reference at `peer`.
+    /// The built-ins: ours, the reference at `peer`, and the PyPI writers 0.0.9 and
+    /// 0.9.5 (which set up their own virtualenvs).
     pub fn builtin(peer: &Peer) -> Writers {
-        Writers { all: vec![builtin::ours(), builtin::reference(peer)] }
+        Writers { all: vec![builtin::ours(), builtin::reference(peer), builtin::py_009(), builtin::py_095()] }
     }
 
     /// Adds writers; a name already known is an error naming both places.
@@ -69,7 +70,7 @@ mod tests {
         assert_eq!(w.get("ours").unwrap().name, "cellucid-bench");
         assert_eq!(w.get("reference").unwrap().name, "cellucid-py-0.9.2");
         let e = w.get("cellucid-r").unwrap_err().to_string();
-        assert!(e.contains("known: cellucid-bench, cellucid-py-0.9.2"), "{e}");
+        assert!(e.contains("known: cellucid-bench, cellucid-py-0.9.2, cellucid-py-0.0.9, cellucid-py-0.9.5"), "{e}");
         let mut dup = builtin::ours();
         dup.source = "mine.toml".into();
         let e = w.add(vec![dup]).unwrap_err().to_string();

@@ -53,6 +53,9 @@ impl Supports {
             return Some(format!("obs_continuous_quantization = {q}: {writer} supports {}", list(&self.obs_continuous_quantization, "none")));
         }
         match s.compression {
+            Codec::Gzip(l) if self.gzip_levels.is_empty() => {
+                return Some(format!("compression = {l}: {writer} has no gzip setting (supports.gzip_levels is empty)"));
+            }
             Codec::Gzip(l) if !self.gzip_levels.contains(&l) => {
                 return Some(format!("compression = {l}: {writer} supports gzip levels {}", list(&self.gzip_levels, "none")));
             }

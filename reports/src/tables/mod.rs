@@ -31,6 +31,10 @@ pub struct Input<'a> {
     pub writers: Vec<String>,
     /// Table 9's baseline writer.
     pub baseline: String,
+    /// What each writer of the results writes, as the store headers declare it
+    /// (`compact_v1`, `compact_v1_key_era`, `anndata`, `other`); kept whole by
+    /// [`Input::only`], for rules that compare kinds of output.
+    pub outputs: std::collections::BTreeMap<String, String>,
     pub machine: String,
     pub date: String,
     pub budget: Budget,
@@ -45,6 +49,7 @@ impl<'a> Input<'a> {
             skipped: results.skipped().filter(selected).collect(),
             writers: writers.clone(),
             baseline,
+            outputs: results.outputs(),
             machine: results.machine(),
             date: results.date(),
             budget,
@@ -58,6 +63,7 @@ impl<'a> Input<'a> {
             skipped: self.skipped.iter().copied().filter(|s| s.writer == writer).collect(),
             writers: vec![writer.to_string()],
             baseline: self.baseline.clone(),
+            outputs: self.outputs.clone(),
             machine: self.machine.clone(),
             date: self.date.clone(),
             budget: self.budget,
