@@ -3,8 +3,9 @@
 //! The command line and the harness behind it: `export` (an `.h5ad` to a Cellucid export
 //! folder, like `cellucid.prepare()`), `validate` (the viewer's checks on a folder),
 //! `generate` (seeded synthetic datasets to `.h5ad`), `compare` (this exporter beside the
-//! reference writer, as measured child processes). Errors are one line on stderr and a
-//! non-zero exit status.
+//! reference writer, as measured child processes), `sweep` and `report` (the benchmark),
+//! `scenario` (findings that are not timings, e.g. re-exporting into an old folder).
+//! Errors are one line on stderr and a non-zero exit status.
 
 pub mod benchmark;
 pub mod ci;
@@ -14,6 +15,7 @@ pub mod measure;
 pub mod params;
 pub mod plan;
 pub mod progress;
+pub mod scenario;
 pub mod store;
 pub mod supervise;
 pub mod sweep;
@@ -54,6 +56,8 @@ enum Command {
     Targets(cli::targets::TargetsArgs),
     /// Fuzz the .h5ad reader and the CLI: seeded mutants of .h5ad files through `export`.
     Fuzz(cli::fuzz::FuzzArgs),
+    /// Run a scenario (e.g. stale-export) with each writer and store its findings for `report`.
+    Scenario(cli::scenario::ScenarioArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -78,6 +82,7 @@ pub fn run() -> ExitCode {
         Command::Ci(a) => cli::ci::run(a),
         Command::Targets(a) => cli::targets::run(a),
         Command::Fuzz(a) => cli::fuzz::run(a),
+        Command::Scenario(a) => cli::scenario::run(a),
     };
     exit_code(result)
 }

@@ -8,7 +8,9 @@
 //! Every writer in the results (`cellucid-bench`, `cellucid-py-0.9.2`, any user-declared
 //! one) is judged on its own runs: the verdicts are a rule × writer matrix, tables 1–8
 //! are built per writer and set side by side, and table 9 compares writers on the same
-//! cells. Cells skipped for a writer's budget never enter a statistic.
+//! cells. Cells skipped for a writer's budget never enter a statistic. Scenario stores
+//! (`cellucid-bench scenario NAME`) are read beside sweep stores: their records judge
+//! the rules no timing can ([`scenarios`]) and are listed in one table per scenario.
 //!
 //! Layering: this crate reads result stores with its own tolerant model ([`model`]) and
 //! never depends on the harness; it depends on `cellucid-core` only for the
@@ -29,6 +31,7 @@ pub mod export;
 pub mod model;
 pub mod recommend;
 pub mod report;
+pub mod scenarios;
 pub mod stats;
 pub mod tables;
 pub mod verdicts;

@@ -6,6 +6,11 @@
 //! ones take defaults, and a last line that does not parse is taken to be a run that was
 //! killed while writing and is skipped. Any other bad line is an error, with its number.
 //!
+//! A line with a `"scenario"` key is not a sample but a scenario's finding (the store of
+//! `cellucid-bench scenario NAME`, plan `scenario:NAME`): a [`ScenarioRecord`], kept
+//! whole for the rule it judges (`crate::scenarios`). Stores written before scenarios
+//! existed simply have none.
+//!
 //! Some cell properties are not stored as fields (durability and cold cache appear only
 //! in the sample's label, the graph only in the dataset spec); [`Sample`] derives them.
 
@@ -134,6 +139,27 @@ pub struct Sample {
     pub error: Option<String>,
     pub skipped: Option<Skipped>,
     pub finished_at: String,
+}
+
+/// One finding of a scenario (a store line with a `"scenario"` key).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioRecord {
+    /// The scenario's name (`stale-export`, `too-many-files`, `cloud-sync`).
+    pub scenario: String,
+    pub writer: String,
+    /// The target name, if the scenario ran on one.
+    pub target: Option<String>,
+    /// The whole line, with the scenario's own fields.
+    pub data: Value,
+}
+
+impl ScenarioRecord {
+    /// The record in `line`, if it is one (an object with a string `"scenario"`).
+    fn from_line(line: &Value) -> Option<ScenarioRecord> {
+        let scenario = line.get("scenario")?.as_str()?.to_string();
+        let text = |k: &str| line.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(ScenarioRecord { scenario, writer: text("writer").unwrap_or_default(), target: text("target"), data: line.clone() })
+    }
 }
 
 /// How gene payloads were compressed.
@@ -293,6 +319,8 @@ pub struct Store {
     pub skipped: Vec<Sample>,
     /// Whether a torn last line was skipped.
     pub truncated: bool,
+    /// Scenario findings (scenario stores; none in sweep stores).
+    pub scenarios: Vec<ScenarioRecord>,
 }
 
 impl Store {
@@ -318,8 +346,13 @@ impl Store {
         let mut store = Store { header, ..Store::default() };
         let last = lines.len() - 1;
         for (idx, &(no, line)) in lines.iter().enumerate().skip(1) {
-            match serde_json::from_str::<Sample>(line) {
-                Ok(mut s) => {
+            let parsed = serde_json::from_str::<Value>(line).and_then(|v| match ScenarioRecord::from_line(&v) {
+                Some(r) => Ok(Line::Scenario(r)),
+                None => serde_json::from_value::<Sample>(v).map(Line::Sample),
+            });
+            match parsed {
+                Ok(Line::Scenario(r)) => store.scenarios.push(r),
+                Ok(Line::Sample(mut s)) => {
                     if s.writer.is_empty() {
                         s.writer = writer_of_subject(&s.subject).to_string();
                     }
@@ -336,6 +369,12 @@ impl Store {
         }
         Ok(store)
     }
+}
+
+/// A store line after the header.
+enum Line {
+    Sample(Sample),
+    Scenario(ScenarioRecord),
 }
 
 /// All samples of several stores, with the context every table states.
@@ -381,6 +420,11 @@ impl Results {
         seen.join(", ")
     }
 
+    /// Every scenario record of every store.
+    pub fn scenarios(&self) -> impl Iterator<Item = &ScenarioRecord> {
+        self.stores.iter().flat_map(|s| s.scenarios.iter())
+    }
+
     /// Skipped cells' samples (predictions only).
     pub fn skipped(&self) -> impl Iterator<Item = &Sample> {
         self.stores.iter().flat_map(|s| s.skipped.iter())
@@ -391,7 +435,8 @@ impl Results {
     pub fn writers(&self, first: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let declared = self.stores.iter().flat_map(|s| s.header.writers.iter().map(|w| w.name.as_str()));
-        let seen = self.samples().chain(self.skipped()).map(|s| s.writer.as_str());
+        let sampled = self.samples().chain(self.skipped()).map(|s| s.writer.as_str());
+        let seen = sampled.chain(self.scenarios().map(|r| r.writer.as_str()));
         for w in declared.chain(seen) {
             if !w.is_empty() && !out.iter().any(|o| o == w) {
                 out.push(w.to_string());
@@ -421,5 +466,42 @@ impl Results {
 
     pub fn plans(&self) -> String {
         self.stores.iter().map(|s| s.header.plan.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = r#"{"format":"cellucid-bench-results","version":1,"plan":"p","started":"2026-12-02T06:00:00Z","machine":{}}"#;
+    const SAMPLE: &str = r#"{"cell_id":"c1","label":"300x40 d=0.10 q8 gz6 tmpfs ours","repeat":1,"subject":"ours","wall_s":0.5,"ok":true}"#;
+    const RECORD: &str = r#"{"scenario":"stale-export","writer":"cellucid-py-0.0.9","target":null,"force":false,"exit_status":0,"folder_equals":"A"}"#;
+
+    #[test]
+    fn old_stores_have_no_scenario_records() {
+        let s = Store::parse(&format!("{HEADER}\n{SAMPLE}\n")).expect("parses");
+        assert_eq!((s.samples.len(), s.scenarios.len(), s.failed), (1, 0, 0));
+        assert_eq!(s.samples[0].writer, OURS);
+    }
+
+    #[test]
+    fn scenario_lines_are_records_not_samples() {
+        let s = Store::parse(&format!("{HEADER}\n{SAMPLE}\n{RECORD}\n")).expect("parses");
+        assert_eq!((s.samples.len(), s.scenarios.len(), s.failed), (1, 1, 0));
+        let r = &s.scenarios[0];
+        assert_eq!((r.scenario.as_str(), r.writer.as_str(), r.target.as_deref()), ("stale-export", "cellucid-py-0.0.9", None));
+        assert_eq!(r.data["folder_equals"], "A", "the whole line is kept");
+        let results = Results::new(vec![s]);
+        assert_eq!(results.writers(OURS), [OURS, "cellucid-py-0.0.9"], "a writer with records only is reported on");
+        assert_eq!(results.scenarios().count(), 1);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_skipped_and_a_torn_middle_one_is_an_error() {
+        let torn = &RECORD[..40];
+        let s = Store::parse(&format!("{HEADER}\n{RECORD}\n{torn}")).expect("parses");
+        assert!(s.truncated);
+        assert_eq!(s.scenarios.len(), 1);
+        assert!(Store::parse(&format!("{HEADER}\n{torn}\n{RECORD}\n")).is_err());
     }
 }

@@ -4,10 +4,13 @@
 //!
 //! Verdicts are per writer ([`matrix`]): each writer's rules are judged on that writer's
 //! own runs only ([`verdicts`] on an [`Input::only`]), never on a fit that mixes writers.
+//! The rules about situations rather than speed (cloud sync, file-count limits, stale
+//! exports) are judged from the writer's scenario records ([`crate::scenarios`]).
 
 use crate::model::Codec;
 use crate::recommend::{recommend, Setting};
 use crate::report::{fmt_num, MIN_RUNS};
+use crate::scenarios;
 use crate::stats::Interval;
 use crate::tables::{levers, quantization, scale, scaling, Input};
 use serde::Serialize;
@@ -67,7 +70,7 @@ pub fn matrix(input: &Input) -> Vec<VerdictRow> {
         let one = input.only(w);
         // server-workflow compares kinds of output, so it reads every writer's cells.
         for v in verdicts(&one).into_iter().chain([server_workflow::verdict(input, w)]) {
-            let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, v.outcome, v.evidence) };
+            let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, &v.id, v.outcome, v.evidence) };
             match rows.iter_mut().find(|r| r.id == v.id) {
                 Some(r) => r.by_writer.push(j),
                 None => rows.push(VerdictRow { id: v.id, rule: v.rule, by_writer: vec![j] }),
@@ -78,9 +81,10 @@ pub fn matrix(input: &Input) -> Vec<VerdictRow> {
 }
 
 /// A "not measured" says why for this writer: no runs at all (all skipped for the
-/// budget, or none in the results), or too few runs per cell.
-fn explain(input: &Input, outcome: Outcome, evidence: String) -> String {
-    if outcome != Outcome::NotMeasured {
+/// budget, or none in the results), or too few runs per cell. A rule judged by a
+/// scenario already says why (its records are not sweep runs).
+fn explain(input: &Input, id: &str, outcome: Outcome, evidence: String) -> String {
+    if outcome != Outcome::NotMeasured || scenarios::is_scenario_rule(id) {
         return evidence;
     }
     let w = input.writer();
@@ -404,9 +408,10 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
         Some(r) => v("local-ssd-over-network", rule, if r.1.lo > 1.0 { Outcome::Holds } else if r.0 > 1.0 { Outcome::Partly } else { Outcome::DoesNotHold }, format!("network (sshfs) vs local disk: time ×{} over {n} pairs", ci(r))),
         None => v("local-ssd-over-network", rule, Outcome::NotMeasured, "no network (sshfs) cells matched with disk cells".into()),
     });
-    out.push(v("avoid-cloud-sync", "Avoid paths synced by cloud clients (Dropbox/OneDrive) during export.", Outcome::NotMeasured, "no cloud-synced target in the harness".into()));
-    let rule = "If you hit “too many files” limits, export fewer genes or split datasets.";
-    out.push(v("too-many-files", rule, Outcome::NotMeasured, "no filesystem with a file-count limit was measured (files = exported genes + a constant, see files-equal-genes)".into()));
+    // Judged from scenario records (`cellucid-bench scenario NAME`), not sweep runs.
+    out.push(scenarios::verdict(input, &scenarios::CLOUD_SYNC));
+    out.push(scenarios::verdict(input, &scenarios::TOO_MANY_FILES));
+    out.push(scenarios::verdict(input, &scenarios::STALE_EXPORT));
 
     // --- troubleshooting ---
     let shares: Vec<(f64, f64)> = cells

@@ -37,6 +37,15 @@ impl ChildRun {
         }
         self.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string()
     }
+
+    /// What a user sees first: the first non-empty line of stderr ("" when there is
+    /// none), or the signal that killed the child.
+    pub fn first_line(&self) -> String {
+        if let Some(sig) = self.signal {
+            return format!("killed by signal {sig}");
+        }
+        self.stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_string()
+    }
 }
 
 /// Runs commands through a launcher binary (a `cellucid-bench` executable).

@@ -1,6 +1,8 @@
 //! Statistics of an export folder: apparent bytes, allocated bytes (`st_blocks`), files,
-//! directories, and a hash of the whole tree (paths and contents) to check determinism.
+//! directories, and a hash of the whole tree (paths and contents) to check determinism;
+//! per-file hashes to tell which of two exports each file of a folder came from.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -38,6 +40,24 @@ pub fn tree_stats(root: &Path, hash: bool) -> io::Result<TreeStats> {
 /// [`tree_stats`], hashing the contents only when `hash` says so of the walked
 /// statistics (e.g. only below a size: hashing reads the whole tree again).
 pub fn tree_stats_hashing_if(root: &Path, hash: impl FnOnce(&TreeStats) -> bool) -> io::Result<TreeStats> {
+    let (mut stats, mut entries) = walk(root)?;
+    if hash(&stats) {
+        entries.sort();
+        let mut h = FNV_OFFSET;
+        for p in &entries {
+            let rel = p.strip_prefix(root).map_err(io::Error::other)?;
+            h = fnv(h, rel.as_os_str().as_encoded_bytes());
+            let content = fs::read(p)?;
+            h = fnv(h, &(content.len() as u64).to_le_bytes());
+            h = fnv(h, &content);
+        }
+        stats.hash = format!("{h:016x}");
+    }
+    Ok(stats)
+}
+
+/// The statistics of the tree under `root` (without the hash) and its files.
+fn walk(root: &Path) -> io::Result<(TreeStats, Vec<std::path::PathBuf>)> {
     let mut entries = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     let mut stats = TreeStats::default();
@@ -56,19 +76,23 @@ pub fn tree_stats_hashing_if(root: &Path, hash: impl FnOnce(&TreeStats) -> bool)
             }
         }
     }
-    if hash(&stats) {
-        entries.sort();
-        let mut h = FNV_OFFSET;
-        for p in &entries {
-            let rel = p.strip_prefix(root).map_err(io::Error::other)?;
-            h = fnv(h, rel.as_os_str().as_encoded_bytes());
-            let content = fs::read(p)?;
-            h = fnv(h, &(content.len() as u64).to_le_bytes());
-            h = fnv(h, &content);
-        }
-        stats.hash = format!("{h:016x}");
+    Ok((stats, entries))
+}
+
+/// FNV-1a 64 of each file's content under `root`, by path relative to `root` (`/`
+/// separated); a `root` that is itself a file (an AnnData `.h5ad` output) is the one
+/// entry `""`. Two exports are compared file by file with it.
+pub fn file_hashes(root: &Path) -> io::Result<BTreeMap<String, u64>> {
+    if fs::metadata(root)?.is_file() {
+        return Ok(BTreeMap::from([(String::new(), fnv(FNV_OFFSET, &fs::read(root)?))]));
     }
-    Ok(stats)
+    let (_, entries) = walk(root)?;
+    let mut out = BTreeMap::new();
+    for p in entries {
+        let rel = p.strip_prefix(root).map_err(io::Error::other)?;
+        out.insert(rel.to_string_lossy().into_owned(), fnv(FNV_OFFSET, &fs::read(&p)?));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -88,5 +112,19 @@ mod tests {
         assert_eq!(s.hash, again.hash);
         fs::write(d.path().join("var/0.bin"), vec![8u8; 10_000]).expect("write");
         assert_ne!(tree_stats(d.path(), true).expect("stats").hash, s.hash);
+    }
+
+    #[test]
+    fn file_hashes_by_relative_path() {
+        let d = tempfile::tempdir().expect("tmp");
+        fs::create_dir(d.path().join("var")).expect("mkdir");
+        fs::write(d.path().join("a.json"), b"{}").expect("write");
+        fs::write(d.path().join("var/0.bin"), b"x").expect("write");
+        let h = file_hashes(d.path()).expect("hashes");
+        assert_eq!(h.keys().collect::<Vec<_>>(), ["a.json", "var/0.bin"]);
+        assert_eq!(h["var/0.bin"], fnv(FNV_OFFSET, b"x"));
+        let one = file_hashes(&d.path().join("a.json")).expect("a file");
+        assert_eq!(one.get(""), Some(&fnv(FNV_OFFSET, b"{}")));
+        assert!(file_hashes(&d.path().join("missing")).is_err());
     }
 }

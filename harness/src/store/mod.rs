@@ -6,6 +6,10 @@
 //! ([`Store::create_or_resume`], [`Store::finished`]); [`read`] ignores (and reports) a
 //! partial last line. The shards of a plan run on several machines are combined with
 //! [`merge`].
+//!
+//! A scenario store (`crate::scenario`) has the same header and one JSON record per
+//! finding instead of samples ([`Store::append_record`]); the report reads it, the
+//! harness's own reader ([`read`]) only sweep stores.
 
 mod error;
 mod merge;

@@ -131,13 +131,24 @@ impl Store {
 
     /// Appends one sample as one line and makes it durable before returning.
     pub fn append(&mut self, s: &Sample) -> Result<(), StoreError> {
-        let mut line = serde_json::to_string(s)?;
+        self.append_line(serde_json::to_string(s)?)?;
+        self.finished.insert(s.key());
+        Ok(())
+    }
+
+    /// Appends any other record (a scenario's, see `crate::scenario`) as one line, made
+    /// durable before returning. It is not a sample: [`Store::finished`] does not change.
+    pub fn append_record(&mut self, record: &serde_json::Value) -> Result<(), StoreError> {
+        self.append_line(serde_json::to_string(record)?)
+    }
+
+    /// One line with a single `write_all`, then `sync_data` (see the module doc).
+    fn append_line(&mut self, mut line: String) -> Result<(), StoreError> {
         line.push('\n');
         let path = &self.path;
         self.file.write_all(line.as_bytes()).map_err(io(path))?;
         self.file.flush().map_err(io(path))?;
         self.file.sync_data().map_err(io(path))?;
-        self.finished.insert(s.key());
         Ok(())
     }
 }

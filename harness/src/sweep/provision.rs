@@ -54,20 +54,27 @@ pub fn targets(cells: &[Cell], user: &[TargetSpec], work_dir: &Path) -> Result<T
 /// naming the writer) and its version probed, in first-use order.
 pub fn writers<'a>(cells: &[Cell], all: &'a Writers, work_dir: &Path) -> Result<Vec<(&'a Writer, WriterInfo)>> {
     let mut out: Vec<(&Writer, WriterInfo)> = Vec::new();
-    let ctx = writer::Context::global(work_dir);
     for c in cells {
         if out.iter().any(|(w, _)| w.name == c.writer) {
             continue;
         }
         let w = all.get(&c.writer).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if let Some(s) = writer::run_setup(w, &ctx).map_err(|e| anyhow::anyhow!("{e}"))? {
-            eprintln!("writer {}: set up in {s:.1} s", w.name);
-        }
-        let version = writer::probe_version(w, &ctx);
-        eprintln!("writer {}: version {}", w.name, version.as_deref().unwrap_or("unknown (no probe, or it failed)"));
-        out.push((w, w.info(version)));
+        out.push((w, writer_ready(w, work_dir)?));
     }
     Ok(out)
+}
+
+/// One writer set up (output captured; a failure is an error naming the writer) and its
+/// version probed, each printed; the store header's record of it. Scenarios
+/// (`crate::scenario`) prepare their writers with it too.
+pub fn writer_ready(w: &Writer, work_dir: &Path) -> Result<WriterInfo> {
+    let ctx = writer::Context::global(work_dir);
+    if let Some(s) = writer::run_setup(w, &ctx).map_err(|e| anyhow::anyhow!("{e}"))? {
+        eprintln!("writer {}: set up in {s:.1} s", w.name);
+    }
+    let version = writer::probe_version(w, &ctx);
+    eprintln!("writer {}: version {}", w.name, version.as_deref().unwrap_or("unknown (no probe, or it failed)"));
+    Ok(w.info(version))
 }
 
 /// Each cell's input `.h5ad` (by dataset id) and params file (by cell id).

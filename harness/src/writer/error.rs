@@ -19,6 +19,9 @@ pub enum WriterError {
     /// A placeholder that needs an environment variable which is not set.
     #[error("writer {writer:?}: `{field}` uses {{env:{var}}} but {var} is not set")]
     Env { writer: String, field: String, var: String },
+    /// The program a writer's command starts is not there.
+    #[error("writer {writer:?}: cannot run {program}: {reason}")]
+    Program { writer: String, program: String, reason: String },
     #[error("writer {writer:?}: setup {argv} failed ({status}): {output}")]
     Setup { writer: String, argv: String, status: String, output: String },
 }

@@ -21,7 +21,7 @@ pub use builtin::{Peer, OURS, PY_009, PY_095, REFERENCE};
 pub use error::WriterError;
 pub use load::{parse_writers, read_writers};
 pub use registry::{legacy_name, Writers};
-pub use setup::{probe_version, run_setup};
+pub use setup::{find_program, probe_version, run_setup};
 pub use supports::Supports;
 pub use template::{Context, PLACEHOLDERS};
 

@@ -33,6 +33,27 @@ pub fn run_setup(w: &Writer, ctx: &Context) -> Result<Option<f64>, WriterError> 
     Ok(Some(started.elapsed().as_secs_f64()))
 }
 
+/// The program the writer's command starts (its first argument, placeholders expanded),
+/// found as the system would: a path with a `/` must exist, a bare name must be an
+/// executable file on `PATH`. An error says why a writer cannot run at all (e.g. the
+/// reference's virtualenv was never set up) before any export is attempted.
+pub fn find_program(w: &Writer, ctx: &Context) -> Result<std::path::PathBuf, WriterError> {
+    let first = w.command.first().map(String::as_str).unwrap_or_default();
+    let program = template::expand(first, ctx, &w.name, "command")?;
+    let missing = |reason: &str| WriterError::Program { writer: w.name.clone(), program: program.clone(), reason: reason.into() };
+    if program.contains('/') {
+        let p = std::path::PathBuf::from(&program);
+        return if p.is_file() { Ok(p) } else { Err(missing("no such file")) };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|d| d.join(&program)).find(|p| is_executable(p)).ok_or_else(|| missing("not found on PATH"))
+}
+
+fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 /// The first line of the version probe's stdout; `None` without a probe, or when it
 /// fails (a writer without a version still runs; the header then says `null`).
 pub fn probe_version(w: &Writer, ctx: &Context) -> Option<String> {
@@ -69,6 +90,18 @@ mod tests {
         assert!(run_setup(&writer(&["true"]), &Context::default()).unwrap().is_some());
         let e = run_setup(&writer(&["/nonexistent/setup"]), &Context::default()).unwrap_err().to_string();
         assert!(e.contains("did not start"), "{e}");
+    }
+
+    #[test]
+    fn the_program_is_found_by_path_or_on_path() {
+        let mut w = writer(&["true"]);
+        w.command = vec!["sh".into(), "{input}".into()];
+        assert!(find_program(&w, &Context::default()).unwrap().ends_with("sh"));
+        w.command = vec!["/nonexistent/venv/bin/python".into()];
+        let e = find_program(&w, &Context::default()).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/venv/bin/python") && e.contains("no such file"), "{e}");
+        w.command = vec!["surely-no-such-program-here".into()];
+        assert!(find_program(&w, &Context::default()).unwrap_err().to_string().contains("not found on PATH"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod side;
 pub mod writers;
 
 use crate::cells::{self, CellRuns};
-use crate::model::{Results, Sample};
+use crate::model::{Results, Sample, ScenarioRecord};
 use crate::recommend::Budget;
 use crate::report::{Context, Plot, Table};
 
@@ -27,6 +27,8 @@ pub struct Input<'a> {
     pub cells: Vec<CellRuns<'a>>,
     /// Skipped samples (predictions) of the selected writers.
     pub skipped: Vec<&'a Sample>,
+    /// Scenario records of the selected writers (`crate::scenarios`).
+    pub scenarios: Vec<&'a ScenarioRecord>,
     /// The selected writers, in column order; after [`Input::only`], just one.
     pub writers: Vec<String>,
     /// Table 9's baseline writer.
@@ -47,6 +49,7 @@ impl<'a> Input<'a> {
         Input {
             cells: cells::group(results.samples().filter(selected)),
             skipped: results.skipped().filter(selected).collect(),
+            scenarios: results.scenarios().filter(|r| writers.contains(&r.writer)).collect(),
             writers: writers.clone(),
             baseline,
             outputs: results.outputs(),
@@ -61,6 +64,7 @@ impl<'a> Input<'a> {
         Input {
             cells: self.cells.iter().filter(|c| c.writer() == writer).cloned().collect(),
             skipped: self.skipped.iter().copied().filter(|s| s.writer == writer).collect(),
+            scenarios: self.scenarios.iter().copied().filter(|r| r.writer == writer).collect(),
             writers: vec![writer.to_string()],
             baseline: self.baseline.clone(),
             outputs: self.outputs.clone(),
@@ -120,7 +124,8 @@ pub fn build_one(input: &Input) -> Built {
 }
 
 /// Every table and plot: tables 1–8 per selected writer, set side by side, then
-/// table 9 (the writers on the same cells).
+/// table 9 (the writers on the same cells), then one table per scenario in the results
+/// (`crate::scenarios`).
 pub fn build(input: &Input) -> Built {
     let per_writer: Vec<(String, Built)> =
         input.writers.iter().map(|w| (w.clone(), build_one(&input.only(w)))).collect();
@@ -132,5 +137,6 @@ pub fn build(input: &Input) -> Built {
     let plots =
         (0..plot_count).map(|i| side::merge_plots(per_writer.iter().map(|(w, (_, p))| (w.as_str(), &p[i])).collect())).collect();
     tables.push(writers::table(input));
+    tables.extend(crate::scenarios::tables(input));
     (tables, plots)
 }
