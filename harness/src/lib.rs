@@ -14,6 +14,7 @@ pub mod measure;
 pub mod params;
 pub mod plan;
 pub mod progress;
+pub mod scenario;
 pub mod store;
 pub mod supervise;
 pub mod sweep;
@@ -54,6 +55,8 @@ enum Command {
     Targets(cli::targets::TargetsArgs),
     /// Fuzz the .h5ad reader and the CLI: seeded mutants of .h5ad files through `export`.
     Fuzz(cli::fuzz::FuzzArgs),
+    /// Run a scenario (a finding, not a timing) for each writer: too-many-files.
+    Scenario(cli::scenario::ScenarioArgs),
 }
 
 /// The whole program: parse the command line, run, map errors to one line and an exit code.
@@ -78,6 +81,7 @@ pub fn run() -> ExitCode {
         Command::Ci(a) => cli::ci::run(a),
         Command::Targets(a) => cli::targets::run(a),
         Command::Fuzz(a) => cli::fuzz::run(a),
+        Command::Scenario(a) => cli::scenario::run(a),
     };
     exit_code(result)
 }

@@ -280,6 +280,17 @@ impl Sample {
     }
 }
 
+/// One record of a scenario (a store line with a `"scenario"` key): a finding, not a
+/// timing (the harness's `scenario/`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioRecord {
+    pub scenario: String,
+    pub writer: String,
+    pub target: Option<String>,
+    /// The whole line.
+    pub data: Value,
+}
+
 /// One store: its header and its successful samples.
 #[derive(Clone, Debug, Default)]
 pub struct Store {

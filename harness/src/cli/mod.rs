@@ -7,6 +7,7 @@ pub mod generate;
 pub mod recommend;
 pub mod recommend_writer;
 pub mod report;
+pub mod scenario;
 pub mod sweep;
 pub mod targets;
 pub mod validate;
