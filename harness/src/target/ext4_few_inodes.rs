@@ -3,7 +3,7 @@
 //! the table holds fails with ENOSPC ("No space left on device") while `df` still shows
 //! free blocks: the "too many files" of a filesystem formatted for few, large files.
 //!
-//! mkfs rounds N up to whole inode-table blocks in every block group; the real count is
+//! mkfs rounds N to whole inode-table blocks in every block group; the real count is
 //! what `statvfs` reports (`info::inodes`). No blocks are reserved for root (`-m 0`), so
 //! that the inodes, not the space, are the limit.
 
