@@ -56,7 +56,7 @@ enum Command {
     Targets(cli::targets::TargetsArgs),
     /// Fuzz the .h5ad reader and the CLI: seeded mutants of .h5ad files through `export`.
     Fuzz(cli::fuzz::FuzzArgs),
-    /// Run a scenario (e.g. stale-export) with each writer and store its findings for `report`.
+    /// Run a scenario (stale-export, too-many-files, ...) with each writer and store its findings for `report`.
     Scenario(cli::scenario::ScenarioArgs),
 }
 

@@ -76,6 +76,7 @@ macro_rules! registry {
 
 registry! {
     "stale-export" => stale_export,
+    "too-many-files" => file_limits,
 }
 
 /// The names of every scenario.

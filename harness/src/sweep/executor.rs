@@ -49,6 +49,7 @@ pub fn run_once(executor: &Executor, writer: &Writer, cell: &Cell, target: &Targ
     if cell.cold_cache {
         target.drop_caches().map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let cmd = command(writer, cell, paths)?;
+    // A target may limit the run (`ulimit-nofile:N` sets its RLIMIT_NOFILE).
+    let cmd = target.wrap(command(writer, cell, paths)?);
     executor.run(&cmd).with_context(|| format!("cannot run {}", cell.label()))
 }

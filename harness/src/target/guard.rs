@@ -52,6 +52,10 @@ pub(crate) enum Resource {
     LoopDevice(PathBuf),
     /// A daemon spawned in its own process group: SIGTERM to the group, then SIGKILL.
     Process { name: String, child: Child },
+    /// A FUSE daemon that detached itself (not our child; exfat-fuse): its mount is
+    /// unmounted, which ends it; it is waited for, and signalled (through a pidfd, only
+    /// while its start time still matches) if it lingers.
+    Detached { name: String, pid: u32, start_ticks: u64, mount: PathBuf },
     /// The in-process delay proxy: stopped and its threads joined.
     Proxy(DelayProxy),
     /// The target's ledger (`ledger.rs`): registered first, so removed last, and kept
@@ -178,6 +182,10 @@ fn undo(r: Resource) -> Result<(), String> {
         Resource::Mount(p) => unmount(&p),
         Resource::LoopDevice(dev) => detach_loop(&dev),
         Resource::Process { name, child } => stop_process(&name, child),
+        Resource::Detached { name, pid, start_ticks, mount } => {
+            unmount(&mount)?;
+            stop_detached(&name, pid, start_ticks)
+        }
         Resource::Proxy(proxy) => {
             drop(proxy);
             Ok(())
@@ -307,6 +315,24 @@ fn stop_process(name: &str, mut child: Child) -> Result<(), String> {
     // SAFETY: as above.
     unsafe { libc::kill(-pid, libc::SIGKILL) };
     child.wait().map(|_| ()).map_err(|e| format!("{name} (pid {pid}): wait after SIGKILL: {e}"))
+}
+
+/// How long a detached FUSE daemon gets to exit by itself after its unmount.
+const DETACHED_GRACE: Duration = Duration::from_secs(5);
+
+fn stop_detached(name: &str, pid: u32, start_ticks: u64) -> Result<(), String> {
+    let me = [(pid, start_ticks)];
+    if super::procs::wait_gone(&me, DETACHED_GRACE).is_empty() {
+        return Ok(());
+    }
+    let ours = |p: &super::procs::ProcInfo| p.start_ticks == start_ticks;
+    for sig in [libc::SIGTERM, libc::SIGKILL] {
+        super::procs::signal_if(pid, sig, ours).map_err(|e| format!("{name} (pid {pid}): signal {sig}: {e}"))?;
+        if super::procs::wait_gone(&me, TERM_GRACE).is_empty() {
+            return Ok(());
+        }
+    }
+    Err(format!("{name} (pid {pid}) still runs after SIGKILL"))
 }
 
 /// Write end of the self-pipe; -1 until the handlers are installed.

@@ -37,6 +37,18 @@ pub fn query(path: &Path) -> Result<TargetInfo, TargetError> {
     Ok(TargetInfo { fs_type, mount_options, total_bytes, free_bytes, device })
 }
 
+/// The inodes of the filesystem holding `path`: (total, free for unprivileged users),
+/// from `statvfs(2)`; `None` if it fails or the filesystem reports none (FUSE ones may).
+pub fn inodes(path: &Path) -> Option<(u64, u64)> {
+    let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs writes into a zeroed plain-data struct; the path is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c_path.as_ptr(), &mut st) } != 0 || st.f_files == 0 {
+        return None;
+    }
+    Some((st.f_files as u64, st.f_favail as u64))
+}
+
 /// The `statfs` magic's name (linux/magic.h), refined by mountinfo's type where one
 /// magic covers several names: FUSE (`fuse.sshfs`, …) and ext2/3/4.
 pub fn type_name(magic: u64, mountinfo_type: Option<&str>) -> String {

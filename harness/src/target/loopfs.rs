@@ -3,7 +3,9 @@
 //! the disk's page cache as well (`Target::drop_caches` empties both).
 //!
 //! Steps, each registered for teardown as soon as it exists: image file → `mkfs` →
-//! `losetup --find --show` → `mount(2)`.
+//! `losetup --find --show` → `mount(2)`. The steps are shared with the other image
+//! targets (`ext4_few_inodes.rs`; `exfat.rs`, `ntfs.rs` and `fat32.rs` for the image and
+//! the loop device).
 
 use super::guard::Resource;
 use super::{finish, Entry, mount, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
@@ -55,31 +57,10 @@ pub(super) fn provision(kind: Kind, work_dir: &Path, size_bytes: u64) -> Result<
 
     let guard = Guard::new();
     let dir = private_dir(&guard, name, work_dir)?;
-    let image = dir.join(format!("{name}.img"));
-    guard.record(name, Entry::File { path: image.clone() })?;
-    let file = std::fs::File::create(&image).map_err(|e| tools::io_failed(name, "image", e))?;
-    guard.push(Resource::File(image.clone()));
-    // Sparse: only what the filesystem writes takes space on the disk.
-    file.set_len(size_bytes.max(kind.min_size())).map_err(|e| tools::io_failed(name, "image", e))?;
-    drop(file);
-
+    let image = sparse_image(&guard, name, &dir, size_bytes.max(kind.min_size()))?;
     tools::run(name, "mkfs", Command::new(&mkfs).args(["-q", "-f"]).arg(&image))?;
-
-    guard.record(name, Entry::LoopDevice { image: image.clone(), device: None })?;
-    let out = tools::run(name, "losetup", Command::new(&losetup).args(["--find", "--show"]).arg(&image))?;
-    let device = PathBuf::from(out.trim());
-    if !device.starts_with("/dev") {
-        return Err(tools::io_failed(name, "losetup", format!("unexpected output {out:?}")));
-    }
-    guard.push(Resource::LoopDevice(device.clone()));
-    guard.record(name, Entry::LoopDevice { image: image.clone(), device: Some(device.clone()) })?;
-
-    let mnt = dir.join("mnt");
-    std::fs::create_dir(&mnt).map_err(|e| tools::io_failed(name, "mount point", e))?;
-    let device_str = device.to_string_lossy();
-    guard.record(name, Entry::Mount { path: mnt.clone() })?;
-    mount(name, &device_str, &mnt, name, 0, "")?;
-    guard.push(Resource::Mount(mnt.clone()));
+    let device = attach(&guard, name, &losetup, &image)?;
+    let mnt = mount_device(&guard, name, &dir, &device, name)?;
 
     let footprint = Footprint {
         private_dir: Some(dir),
@@ -89,4 +70,40 @@ pub(super) fn provision(kind: Kind, work_dir: &Path, size_bytes: u64) -> Result<
         ..Footprint::default()
     };
     finish(&kind.spec(), &mnt, guard, footprint)
+}
+
+/// Creates `dir/NAME.img`, sparse, of `size` bytes (on record first, removed at
+/// teardown): only what the filesystem writes takes space on the disk.
+pub(super) fn sparse_image(guard: &Guard, name: &str, dir: &Path, size: u64) -> Result<PathBuf, TargetError> {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let image = dir.join(format!("{safe}.img"));
+    guard.record(name, Entry::File { path: image.clone() })?;
+    let file = std::fs::File::create(&image).map_err(|e| tools::io_failed(name, "image", e))?;
+    guard.push(Resource::File(image.clone()));
+    file.set_len(size).map_err(|e| tools::io_failed(name, "image", e))?;
+    Ok(image)
+}
+
+/// `losetup --find --show IMAGE`: the loop device now backing `image` (on record before
+/// and after, detached at teardown).
+pub(super) fn attach(guard: &Guard, name: &str, losetup: &Path, image: &Path) -> Result<PathBuf, TargetError> {
+    guard.record(name, Entry::LoopDevice { image: image.to_path_buf(), device: None })?;
+    let out = tools::run(name, "losetup", Command::new(losetup).args(["--find", "--show"]).arg(image))?;
+    let device = PathBuf::from(out.trim());
+    if !device.starts_with("/dev") {
+        return Err(tools::io_failed(name, "losetup", format!("unexpected output {out:?}")));
+    }
+    guard.push(Resource::LoopDevice(device.clone()));
+    guard.record(name, Entry::LoopDevice { image: image.to_path_buf(), device: Some(device.clone()) })?;
+    Ok(device)
+}
+
+/// Mounts `device` (a kernel filesystem of `fs_type`) on `dir/mnt`; returns the mount point.
+pub(super) fn mount_device(guard: &Guard, name: &str, dir: &Path, device: &Path, fs_type: &str) -> Result<PathBuf, TargetError> {
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).map_err(|e| tools::io_failed(name, "mount point", e))?;
+    guard.record(name, Entry::Mount { path: mnt.clone() })?;
+    mount(name, &device.to_string_lossy(), &mnt, fs_type, 0, "")?;
+    guard.push(Resource::Mount(mnt.clone()));
+    Ok(mnt)
 }

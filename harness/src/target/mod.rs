@@ -13,9 +13,20 @@
 //! | `sshfs` | a private sshd on 127.0.0.1 with throwaway keys, an sshfs mount of a directory it serves (`sshfs.rs`) |
 //! | `sshfs:Nms` | the same through a loopback proxy delaying each direction N ms (`delay_proxy.rs`) |
 //! | `name=/path` | nothing: a fresh subdirectory of the user's directory (`user.rs`) |
+//! | `exfat` | a sparse image on a loop device, `mkfs.exfat` (128 KiB clusters), the `exfat-fuse` daemon (`exfat.rs`) |
+//! | `ntfs` | a sparse image, `mkntfs`, `ntfs-3g` in the foreground as our child (`ntfs.rs`) |
+//! | `fat32` | a sparse image, `mkfs.vfat -F 32`, `fusefat -o rw+` as our child (`fat32.rs`) |
+//! | `ext4-few-inodes:N` | a sparse image, `mkfs.ext4 -N N`, a loop device, mount (`ext4_few_inodes.rs`) |
+//! | `tmpfs-nr-inodes:N` | a tmpfs mount with `nr_inodes=N` (`tmpfs.rs`) |
+//! | `ulimit-nofile:N` | a temp directory as `disk`; every run's command gets RLIMIT_NOFILE N through `prlimit` (`ulimit_nofile.rs`) |
 //!
-//! All but `disk` and user paths need root; without it, or without a needed tool,
-//! `provision` returns [`TargetError::Skipped`] with the reason (naming the Debian
+//! The last six are the guide's "too many files" limits (a FAT32 directory holds 65,536
+//! entries, a small or large-clustered volume few files, an inode table or `nr_inodes`
+//! a fixed count, RLIMIT_NOFILE the files open at once); the `too-many-files` scenario
+//! (`crate::scenario::file_limits`) searches each for the largest export that fits.
+//!
+//! All but `disk`, `ulimit-nofile:N` and user paths need root; without it, or without a
+//! needed tool, `provision` returns [`TargetError::Skipped`] with the reason (naming the Debian
 //! package; `scripts/install-fs-deps.sh` installs them all), so a sweep can go on with
 //! the other targets. Teardown is in `guard.rs`: in reverse order of creation on drop,
 //! on panic, and on SIGINT/SIGTERM (then the process exits 130).
@@ -29,16 +40,22 @@
 
 mod delay_proxy;
 mod disk;
+mod exfat;
+mod ext4_few_inodes;
+mod fat32;
+mod fuse;
 mod guard;
 pub mod info;
 pub mod ledger;
 mod loopfs;
+mod ntfs;
 pub mod procs;
 pub mod reclaim;
 mod spec;
 mod sshfs;
 mod tmpfs;
 mod tools;
+mod ulimit_nofile;
 mod user;
 
 pub use delay_proxy::DelayProxy;
@@ -90,7 +107,7 @@ pub struct Footprint {
     pub mount_point: Option<PathBuf>,
     pub image: Option<PathBuf>,
     pub loop_device: Option<PathBuf>,
-    /// Daemons as (name, pid): `sshd`, `sshfs`.
+    /// Daemons as (name, pid): `sshd`, `sshfs`, the FUSE filesystems' daemons.
     pub daemons: Vec<(String, u32)>,
     /// The delay proxy's loopback port.
     pub proxy_port: Option<u16>,
@@ -109,6 +126,8 @@ pub struct Target {
     pub info: TargetInfo,
     footprint: Footprint,
     guard: Guard,
+    /// `ulimit-nofile:N`: the open-file limit every run's command gets.
+    nofile: Option<ulimit_nofile::Limit>,
 }
 
 impl std::fmt::Debug for Target {
@@ -124,17 +143,26 @@ impl std::fmt::Debug for Target {
 
 /// Makes `spec` exist. `work_dir` (on the disk) holds the target's private directory:
 /// image files, keys, mount points. `size_bytes` sizes tmpfs and the xfs/btrfs images
-/// (raised to what mkfs accepts: 320 MiB for xfs, 256 MiB for btrfs, 16 MiB for tmpfs);
-/// `disk`, `sshfs` and user paths use the space they have.
+/// (raised to what mkfs accepts: 320 MiB for xfs, 256 MiB for btrfs, 16 MiB for tmpfs).
+/// Of the limited targets, `exfat`, `ntfs` and `fat32` images are `size_bytes` (at least
+/// 8 MiB for exfat and ntfs, 34 MiB for fat32, whose 65,525 clusters of 512 bytes are the
+/// FAT32 minimum), `ext4-few-inodes:N` at least 16 MiB, `tmpfs-nr-inodes:N` as tmpfs.
+/// `disk`, `sshfs`, `ulimit-nofile:N` and user paths use the space they have.
 pub fn provision(spec: &TargetSpec, work_dir: &Path, size_bytes: u64) -> Result<Target, TargetError> {
     let started = Instant::now();
     let mut target = match spec {
-        TargetSpec::Tmpfs => tmpfs::provision(work_dir, size_bytes),
+        TargetSpec::Tmpfs => tmpfs::provision(spec, work_dir, size_bytes, None),
         TargetSpec::Disk => disk::provision(work_dir),
         TargetSpec::Xfs => loopfs::provision(loopfs::Kind::Xfs, work_dir, size_bytes),
         TargetSpec::Btrfs => loopfs::provision(loopfs::Kind::Btrfs, work_dir, size_bytes),
         TargetSpec::Sshfs { latency_ms } => sshfs::provision(spec, *latency_ms, work_dir),
         TargetSpec::Path { name, path } => user::provision(spec, name, path),
+        TargetSpec::Exfat => exfat::provision(work_dir, size_bytes),
+        TargetSpec::Ntfs => ntfs::provision(work_dir, size_bytes),
+        TargetSpec::Fat32 => fat32::provision(work_dir, size_bytes),
+        TargetSpec::Ext4FewInodes { inodes } => ext4_few_inodes::provision(spec, *inodes, work_dir, size_bytes),
+        TargetSpec::TmpfsNrInodes { inodes } => tmpfs::provision(spec, work_dir, size_bytes, Some(*inodes)),
+        TargetSpec::UlimitNofile { limit } => ulimit_nofile::provision(spec, *limit, work_dir),
     }?;
     target.footprint.provisioned_in = started.elapsed();
     target.footprint.ledger = target.guard.ledger_path();
@@ -161,6 +189,21 @@ impl Target {
     /// What was provisioned (mount point, image, loop device, daemon pids, proxy port).
     pub fn footprint(&self) -> &Footprint {
         &self.footprint
+    }
+
+    /// The command a run on this target executes: `cmd` itself, or for
+    /// `ulimit-nofile:N` `prlimit --nofile=N:N -- cmd`, which sets the limit and execs
+    /// `cmd` (same process, so the launcher's rusage is still the writer's).
+    pub fn wrap(&self, cmd: std::process::Command) -> std::process::Command {
+        match &self.nofile {
+            Some(limit) => limit.wrap(&cmd),
+            None => cmd,
+        }
+    }
+
+    /// The open-file limit runs get on this target (`ulimit-nofile:N`), if any.
+    pub fn nofile_limit(&self) -> Option<u64> {
+        self.nofile.as_ref().map(ulimit_nofile::Limit::value)
     }
 
     /// Tears down now and reports what could not be removed (drop only logs it).
@@ -224,5 +267,5 @@ fn finish(spec: &TargetSpec, parent: &Path, guard: Guard, footprint: Footprint) 
     std::fs::create_dir(&root)
         .map_err(|e| tools::io_failed(&name, "create root", format!("{}: {e}", root.display())))?;
     let info = info::query(&root)?;
-    Ok(Target { spec: spec.clone(), root, info, footprint, guard })
+    Ok(Target { spec: spec.clone(), root, info, footprint, guard, nofile: None })
 }

@@ -3,6 +3,12 @@
 //! Grammar (one `--target` each): `tmpfs`, `disk`, `xfs`, `btrfs`, `sshfs`,
 //! `sshfs:20ms` (sshfs through the loopback delay proxy, 20 ms added to each direction),
 //! and `name=/path` (a directory of the user's, on whatever filesystem it lives on).
+//!
+//! Targets with a file-count limit (the guide's "too many files"): `exfat`, `ntfs`,
+//! `fat32`, `ext4-few-inodes:N` (ext4 made with at least N inodes), `tmpfs-nr-inodes:N`
+//! (a tmpfs holding N inodes) and `ulimit-nofile:N` (the disk, with the writer's
+//! RLIMIT_NOFILE set to N). As for `sshfs:20ms` → `sshfs+20ms`, the parameter is written
+//! with `:` and named with `+` (`ext4-few-inodes+1000`).
 
 use super::TargetError;
 use std::fmt;
@@ -26,15 +32,36 @@ pub enum TargetSpec {
     Sshfs { latency_ms: u32 },
     /// A user directory (`name=/path`): never provisioned, never removed.
     Path { name: String, path: PathBuf },
+    /// exFAT (exfatprogs' mkfs.exfat, 128 KiB clusters as on large USB sticks) on a loop
+    /// device, mounted by exfat-fuse.
+    Exfat,
+    /// NTFS (mkntfs) on an image file, mounted by ntfs-3g.
+    Ntfs,
+    /// FAT32 (`mkfs.vfat -F 32`) on an image file, mounted read-write by fusefat.
+    Fat32,
+    /// ext4 on a loop-mounted image made with `mkfs.ext4 -N inodes` (mkfs rounds the
+    /// count to whole inode-table blocks in every block group: 576 for 600 on 64 MiB).
+    Ext4FewInodes { inodes: u64 },
+    /// A tmpfs mounted with `nr_inodes=inodes`.
+    TmpfsNrInodes { inodes: u64 },
+    /// A directory on the disk, with every run's RLIMIT_NOFILE (`ulimit -n`) set to `limit`.
+    UlimitNofile { limit: u64 },
 }
+
+/// The targets that take a count (`KIND:N`, named `KIND+N`).
+const COUNTED: [&str; 3] = ["ext4-few-inodes", "tmpfs-nr-inodes", "ulimit-nofile"];
+
+/// The largest count a parameterised target takes (beyond it the limit is no limit).
+const MAX_COUNT: u64 = 1 << 32;
 
 /// The built-in names; a user target may not take one, so that result tables stay
 /// unambiguous.
-const BUILTIN: [&str; 5] = ["tmpfs", "disk", "xfs", "btrfs", "sshfs"];
+const BUILTIN: [&str; 8] = ["tmpfs", "disk", "xfs", "btrfs", "sshfs", "exfat", "ntfs", "fat32"];
 
 impl TargetSpec {
     /// The name used in result tables: `tmpfs`, `disk`, `xfs`, `btrfs`, `sshfs`,
-    /// `sshfs+20ms`, or the user's name.
+    /// `sshfs+20ms`, `exfat`, `ntfs`, `fat32`, `ext4-few-inodes+N`, `tmpfs-nr-inodes+N`,
+    /// `ulimit-nofile+N`, or the user's name.
     pub fn name(&self) -> String {
         match self {
             TargetSpec::Tmpfs => "tmpfs".into(),
@@ -44,6 +71,12 @@ impl TargetSpec {
             TargetSpec::Sshfs { latency_ms: 0 } => "sshfs".into(),
             TargetSpec::Sshfs { latency_ms } => format!("sshfs+{latency_ms}ms"),
             TargetSpec::Path { name, .. } => name.clone(),
+            TargetSpec::Exfat => "exfat".into(),
+            TargetSpec::Ntfs => "ntfs".into(),
+            TargetSpec::Fat32 => "fat32".into(),
+            TargetSpec::Ext4FewInodes { inodes } => format!("ext4-few-inodes+{inodes}"),
+            TargetSpec::TmpfsNrInodes { inodes } => format!("tmpfs-nr-inodes+{inodes}"),
+            TargetSpec::UlimitNofile { limit } => format!("ulimit-nofile+{limit}"),
         }
     }
 
@@ -59,7 +92,8 @@ impl TargetSpec {
             if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.+".contains(c)) {
                 return Err(bad(format!("name {name:?} may only use letters, digits, '_', '-', '.', '+'")));
             }
-            if BUILTIN.contains(&name) || name.starts_with("sshfs+") {
+            let reserved = name.starts_with("sshfs+") || COUNTED.iter().any(|c| name.starts_with(&format!("{c}+")));
+            if BUILTIN.contains(&name) || reserved {
                 return Err(bad(format!("name {name:?} is a built-in target's name")));
             }
             if path.is_empty() {
@@ -73,9 +107,19 @@ impl TargetSpec {
             "xfs" => Ok(TargetSpec::Xfs),
             "btrfs" => Ok(TargetSpec::Btrfs),
             "sshfs" => Ok(TargetSpec::Sshfs { latency_ms: 0 }),
+            "exfat" => Ok(TargetSpec::Exfat),
+            "ntfs" => Ok(TargetSpec::Ntfs),
+            "fat32" => Ok(TargetSpec::Fat32),
             other => {
+                if let Some(spec) = parse_counted(other).map_err(bad)? {
+                    return Ok(spec);
+                }
                 let Some(lat) = other.strip_prefix("sshfs:") else {
-                    return Err(bad("expected tmpfs, disk, xfs, btrfs, sshfs, sshfs:<N>ms or name=/path".into()));
+                    return Err(bad(
+                        "expected tmpfs, disk, xfs, btrfs, sshfs, sshfs:<N>ms, exfat, ntfs, fat32, \
+                         ext4-few-inodes:<N>, tmpfs-nr-inodes:<N>, ulimit-nofile:<N> or name=/path"
+                            .into(),
+                    ));
                 };
                 let digits = lat.strip_suffix("ms").unwrap_or(lat);
                 let latency_ms: u32 = digits
@@ -91,8 +135,27 @@ impl TargetSpec {
 
     /// Whether provisioning needs root (mount, losetup, sshd as root for sshfs).
     pub fn needs_root(&self) -> bool {
-        !matches!(self, TargetSpec::Disk | TargetSpec::Path { .. })
+        !matches!(self, TargetSpec::Disk | TargetSpec::Path { .. } | TargetSpec::UlimitNofile { .. })
     }
+}
+
+/// `ext4-few-inodes:N`, `tmpfs-nr-inodes:N`, `ulimit-nofile:N` (`Ok(None)`: none of them).
+fn parse_counted(s: &str) -> Result<Option<TargetSpec>, String> {
+    let Some((kind, count)) = COUNTED.iter().find_map(|k| Some((*k, s.strip_prefix(k)?))) else {
+        return Ok(None);
+    };
+    let Some(digits) = count.strip_prefix(':') else {
+        return Err(format!("{kind} needs a count: {kind}:<N>"));
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("{kind}: {digits:?} is not a whole number"))?;
+    if n == 0 || n > MAX_COUNT {
+        return Err(format!("{kind}: {n} is outside 1..={MAX_COUNT}"));
+    }
+    Ok(Some(match kind {
+        "ext4-few-inodes" => TargetSpec::Ext4FewInodes { inodes: n },
+        "tmpfs-nr-inodes" => TargetSpec::TmpfsNrInodes { inodes: n },
+        _ => TargetSpec::UlimitNofile { limit: n },
+    }))
 }
 
 /// Displays the parseable form: `parse(&spec.to_string()) == spec`.
@@ -101,6 +164,9 @@ impl fmt::Display for TargetSpec {
         match self {
             TargetSpec::Sshfs { latency_ms } if *latency_ms > 0 => write!(f, "sshfs:{latency_ms}ms"),
             TargetSpec::Path { name, path } => write!(f, "{name}={}", path.display()),
+            TargetSpec::Ext4FewInodes { inodes } => write!(f, "ext4-few-inodes:{inodes}"),
+            TargetSpec::TmpfsNrInodes { inodes } => write!(f, "tmpfs-nr-inodes:{inodes}"),
+            TargetSpec::UlimitNofile { limit } => write!(f, "ulimit-nofile:{limit}"),
             other => f.write_str(&other.name()),
         }
     }
@@ -127,6 +193,12 @@ mod tests {
             ("sshfs", "sshfs"),
             ("sshfs:20ms", "sshfs+20ms"),
             ("scratch=/mnt/scratch", "scratch"),
+            ("exfat", "exfat"),
+            ("ntfs", "ntfs"),
+            ("fat32", "fat32"),
+            ("ext4-few-inodes:1000", "ext4-few-inodes+1000"),
+            ("tmpfs-nr-inodes:500", "tmpfs-nr-inodes+500"),
+            ("ulimit-nofile:256", "ulimit-nofile+256"),
         ] {
             let spec = TargetSpec::parse(text).unwrap();
             assert_eq!(spec.name(), name);
@@ -140,8 +212,26 @@ mod tests {
 
     #[test]
     fn refuses_bad_specs() {
-        for text in ["", "ext4", "sshfs:", "sshfs:fast", "sshfs:-3ms", "=/x", "a=", "xfs=/x", "sshfs+2ms=/x", "a b=/x"]
-        {
+        for text in [
+            "",
+            "ext4",
+            "sshfs:",
+            "sshfs:fast",
+            "sshfs:-3ms",
+            "=/x",
+            "a=",
+            "xfs=/x",
+            "sshfs+2ms=/x",
+            "a b=/x",
+            "exfat=/x",
+            "ext4-few-inodes+9=/x",
+            "ext4-few-inodes",
+            "ext4-few-inodes:",
+            "ext4-few-inodes:0",
+            "tmpfs-nr-inodes:many",
+            "ulimit-nofile:-1",
+            "ulimit-nofile:99999999999",
+        ] {
             assert!(matches!(TargetSpec::parse(text), Err(TargetError::BadSpec { .. })), "{text:?}");
         }
     }
@@ -152,5 +242,7 @@ mod tests {
         assert!(TargetSpec::Sshfs { latency_ms: 20 }.needs_root());
         assert!(!TargetSpec::Disk.needs_root());
         assert!(!TargetSpec::parse("u=/tmp").unwrap().needs_root());
+        assert!(!TargetSpec::UlimitNofile { limit: 64 }.needs_root());
+        assert!(TargetSpec::Ext4FewInodes { inodes: 64 }.needs_root());
     }
 }

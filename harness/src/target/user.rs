@@ -25,5 +25,5 @@ pub(super) fn provision(spec: &TargetSpec, name: &str, path: &Path) -> Result<Ta
         root.canonicalize().map_err(|e| tools::io_failed(name, "create root", format!("{}: {e}", root.display())))?;
     let info = super::info::query(&root)?;
     let footprint = Footprint { private_dir: Some(root.clone()), ..Footprint::default() };
-    Ok(Target { spec: spec.clone(), root, info, footprint, guard })
+    Ok(Target { spec: spec.clone(), root, info, footprint, guard, nofile: None })
 }

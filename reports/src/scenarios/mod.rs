@@ -71,6 +71,7 @@ macro_rules! judges {
 
 judges! {
     "stale-export" => stale_export,
+    "too-many-files" => too_many_files,
 }
 
 /// Whether the verdict matrix's rule `id` is judged by a scenario.
