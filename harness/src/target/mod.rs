@@ -29,7 +29,7 @@
 
 mod delay_proxy;
 mod disk;
-mod guard;
+pub(crate) mod guard;
 pub mod info;
 pub mod ledger;
 mod loopfs;
@@ -38,7 +38,7 @@ pub mod reclaim;
 mod spec;
 mod sshfs;
 mod tmpfs;
-mod tools;
+pub(crate) mod tools;
 mod user;
 
 pub use delay_proxy::DelayProxy;
@@ -176,8 +176,9 @@ impl Target {
 
 /// Creates the target's ledger and then its private directory under `work_dir` (unique,
 /// so parallel targets never collide), both registered for removal; returns the
-/// directory's canonical path.
-fn private_dir(guard: &Guard, target: &str, work_dir: &Path) -> Result<PathBuf, TargetError> {
+/// directory's canonical path. Also used by scenarios that start daemons of their own
+/// (`crate::scenario::cloud_sync`), so that what they start is on a ledger too.
+pub(crate) fn private_dir(guard: &Guard, target: &str, work_dir: &Path) -> Result<PathBuf, TargetError> {
     let failed = |e: std::io::Error| tools::io_failed(target, "work dir", format!("{}: {e}", work_dir.display()));
     std::fs::create_dir_all(work_dir).map_err(failed)?;
     let work = work_dir.canonicalize().map_err(failed)?;
