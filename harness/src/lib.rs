@@ -14,6 +14,7 @@ pub mod measure;
 pub mod params;
 pub mod plan;
 pub mod progress;
+pub mod scenario;
 pub mod store;
 pub mod supervise;
 pub mod sweep;
