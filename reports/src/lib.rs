@@ -29,6 +29,7 @@ pub mod export;
 pub mod model;
 pub mod recommend;
 pub mod report;
+pub mod scenarios;
 pub mod stats;
 pub mod tables;
 pub mod verdicts;

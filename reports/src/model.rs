@@ -337,6 +337,19 @@ impl Store {
     }
 }
 
+/// One record of a scenario (a line with a `"scenario"` key).
+///
+/// STAND-IN: the shape `scenario-interface.md` gives; the "stale" helper's reader
+/// (parsing such lines, `Results::scenarios()`) is kept at merge.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioRecord {
+    pub scenario: String,
+    pub writer: String,
+    pub target: Option<String>,
+    /// The whole line.
+    pub data: Value,
+}
+
 /// All samples of several stores, with the context every table states.
 #[derive(Clone, Debug, Default)]
 pub struct Results {
