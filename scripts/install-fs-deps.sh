@@ -2,12 +2,14 @@
 # Install the tools the harness's filesystem targets need (harness/src/target/):
 #   xfsprogs (mkfs.xfs), btrfs-progs (mkfs.btrfs), sshfs + fuse3 (the FUSE mount and
 #   fusermount3), openssh-server (sshd, the far end of sshfs), openssh-client (ssh-keygen,
-#   ssh). Only what is missing is installed. Without root nothing can be installed and the
-#   root-only targets are skipped anyway, so this exits 0 with a message in that case.
+#   ssh); and the sync daemons of the cloud-sync scenario (harness/src/scenario/cloud_sync/):
+#   syncthing, rclone (serve webdav + mount, with fuse3). Only what is missing is
+#   installed. Without root nothing can be installed and the root-only targets are
+#   skipped anyway, so this exits 0 with a message in that case.
 set -euo pipefail
 . "$(dirname "$0")/lib/apt-missing.sh"
-# The harness never uses the system sshd service (it starts its own on 127.0.0.1), so the
-# service is left as the package sets it up.
+# The harness never uses the system sshd or syncthing services (it starts its own on
+# 127.0.0.1), so they are left as the packages set them up.
 apt_install_missing install-fs-deps \
-  "the xfs, btrfs and sshfs targets will be skipped" \
-  xfsprogs btrfs-progs sshfs openssh-server openssh-client fuse3
+  "the xfs, btrfs and sshfs targets and the cloud-sync scenario will be skipped" \
+  xfsprogs btrfs-progs sshfs openssh-server openssh-client fuse3 syncthing rclone
