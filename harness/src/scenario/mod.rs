@@ -77,6 +77,7 @@ macro_rules! registry {
 registry! {
     "stale-export" => stale_export,
     "too-many-files" => file_limits,
+    "cloud-sync" => cloud_sync,
 }
 
 /// The names of every scenario.

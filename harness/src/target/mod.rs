@@ -44,7 +44,7 @@ mod exfat;
 mod ext4_few_inodes;
 mod fat32;
 mod fuse;
-mod guard;
+pub(crate) mod guard;
 pub mod info;
 pub mod ledger;
 mod loopfs;
@@ -54,7 +54,7 @@ pub mod reclaim;
 mod spec;
 mod sshfs;
 mod tmpfs;
-mod tools;
+pub(crate) mod tools;
 mod ulimit_nofile;
 mod user;
 
@@ -219,8 +219,9 @@ impl Target {
 
 /// Creates the target's ledger and then its private directory under `work_dir` (unique,
 /// so parallel targets never collide), both registered for removal; returns the
-/// directory's canonical path.
-fn private_dir(guard: &Guard, target: &str, work_dir: &Path) -> Result<PathBuf, TargetError> {
+/// directory's canonical path. Also used by scenarios that start daemons of their own
+/// (`crate::scenario::cloud_sync`), so that what they start is on a ledger too.
+pub(crate) fn private_dir(guard: &Guard, target: &str, work_dir: &Path) -> Result<PathBuf, TargetError> {
     let failed = |e: std::io::Error| tools::io_failed(target, "work dir", format!("{}: {e}", work_dir.display()));
     std::fs::create_dir_all(work_dir).map_err(failed)?;
     let work = work_dir.canonicalize().map_err(failed)?;

@@ -72,6 +72,7 @@ macro_rules! judges {
 judges! {
     "stale-export" => stale_export,
     "too-many-files" => too_many_files,
+    "cloud-sync" => cloud_sync,
 }
 
 /// Whether the verdict matrix's rule `id` is judged by a scenario.

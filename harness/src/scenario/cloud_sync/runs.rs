@@ -1,0 +1,216 @@
+//! One export of one writer into a daemon's watched folder or the unwatched one beside
+//! it, and what the sync then did with it.
+//!
+//! A watched run starts from a folder and a remote copy that agree and are empty (the
+//! last run's export removed and the removal synced, untimed). The export is timed as
+//! the sweep times it (the writer's command, a measured child, `sync` before); from its
+//! end the daemon is polled until it is idle and the remote copy equals the folder
+//! (`sync_complete_s`), and the bytes the sync moved meanwhile are the difference of the
+//! daemon's counter. A *sampled* run does the same while a [`Sampler`] copies the remote
+//! export aside; its copying competes with the export and the sync, so sampled runs are
+//! kept out of the timings.
+
+use super::daemon::SyncDaemon;
+use super::sampler::{self, Judged, Sampler};
+use super::tree;
+use super::Options;
+use crate::benchmark::executor::{ChildRun, Executor};
+use crate::plan::Cell;
+use crate::sweep::executor::{command, RunPaths};
+use crate::writer::{Output, Writer};
+use anyhow::{Context as _, Result};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The export folder's name inside the watched (and unwatched) folder.
+pub const OUT: &str = "export";
+/// How often the daemon and the two folders are looked at while waiting for the sync.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Where a run writes and whether the remote copy is sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Unwatched,
+    Watched,
+    Sampled,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Unwatched => "unwatched",
+            Kind::Watched => "watched",
+            Kind::Sampled => "sampled",
+        }
+    }
+}
+
+/// One writer's export as the sweep runs it.
+pub struct Export<'a> {
+    pub writer: &'a Writer,
+    pub cell: &'a Cell,
+    pub input: &'a Path,
+    pub params: &'a Path,
+    pub work_dir: &'a Path,
+    pub executor: &'a Executor,
+}
+
+impl Export<'_> {
+    /// Runs the writer's command into `out`.
+    fn run(&self, out: &Path) -> Result<ChildRun> {
+        let paths = RunPaths { input: self.input, params: self.params, out: out.to_path_buf(), work_dir: self.work_dir };
+        let cmd = command(self.writer, self.cell, &paths)?;
+        // As the sweep: no earlier run's dirty pages are written back during this one.
+        // SAFETY: sync has no preconditions.
+        unsafe { libc::sync() };
+        self.executor.run(&cmd).with_context(|| format!("cannot run {}", self.writer.name))
+    }
+
+    /// Whether core's `validate` applies to this writer's output.
+    pub fn validates(&self) -> bool {
+        self.writer.output == Output::CompactV1
+    }
+}
+
+/// What one run measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub kind: Kind,
+    /// `None` when the export failed.
+    pub export_s: Option<f64>,
+    /// The writer's error line when it failed.
+    pub error: Option<String>,
+    /// The bytes the export left in its folder.
+    pub bytes_exported: u64,
+    /// Seconds from the export's end until the remote copy was complete; `None` for an
+    /// unwatched or failed run, or when the sync did not complete in time.
+    pub sync_complete_s: Option<f64>,
+    pub bytes_transferred: Option<u64>,
+    /// Whether the complete remote copy passes `validate` (`None`: not complete, or
+    /// `validate` does not apply).
+    pub remote_valid: Option<bool>,
+    /// A sampled run's samples.
+    pub judged: Option<Judged>,
+}
+
+impl Run {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "kind": self.kind.as_str(),
+            "export_s": self.export_s,
+            "error": self.error,
+            "bytes_exported": self.bytes_exported,
+            "sync_complete_s": self.sync_complete_s,
+            "bytes_transferred": self.bytes_transferred,
+            "remote_valid": self.remote_valid,
+            "samples": self.judged.as_ref().map(|j| j.samples),
+            "looked_complete": self.judged.as_ref().map(|j| j.looked_complete),
+            "partial_looking_complete": self.judged.as_ref().map(|j| j.failed),
+            "first_partial_problem": self.judged.as_ref().and_then(|j| j.first_problem.clone()),
+        })
+    }
+
+    /// One progress line.
+    pub fn describe(&self) -> String {
+        let mut s = match (self.export_s, &self.error) {
+            (Some(t), _) => format!("export {t:.2} s, {} bytes", self.bytes_exported),
+            (None, e) => format!("export FAILED: {}", e.as_deref().unwrap_or("")),
+        };
+        if self.kind != Kind::Unwatched && self.export_s.is_some() {
+            match self.sync_complete_s {
+                Some(t) => s.push_str(&format!(", remote complete {t:.2} s later")),
+                None => s.push_str(", remote NOT complete before the timeout"),
+            }
+            if let Some(b) = self.bytes_transferred {
+                s.push_str(&format!(", {b} bytes transferred"));
+            }
+        }
+        if let Some(j) = &self.judged {
+            s.push_str(&format!(", {} samples, {} looked complete, {} of them invalid", j.samples, j.looked_complete, j.failed));
+        }
+        s
+    }
+}
+
+/// An export into the unwatched folder.
+pub fn unwatched(daemon: &dyn SyncDaemon, e: &Export) -> Result<Run> {
+    let root = daemon.unwatched();
+    tree::empty(root, |_| false).with_context(|| format!("cannot empty {}", root.display()))?;
+    let child = e.run(&root.join(OUT))?;
+    let bytes_exported = tree::bytes(&tree::list(root, |_| false)?);
+    tree::empty(root, |_| false).with_context(|| format!("cannot empty {}", root.display()))?;
+    Ok(Run {
+        kind: Kind::Unwatched,
+        export_s: child.success().then(|| child.wall.as_secs_f64()),
+        error: (!child.success()).then(|| child.error_line()),
+        bytes_exported,
+        sync_complete_s: None,
+        bytes_transferred: None,
+        remote_valid: None,
+        judged: None,
+    })
+}
+
+/// An export into the watched folder; with `samples` (a scratch directory) the remote
+/// copy is sampled while it syncs.
+pub fn watched(daemon: &mut dyn SyncDaemon, e: &Export, opts: &Options, samples: Option<&Path>) -> Result<Run> {
+    let skip = daemon.own_names();
+    clear(daemon, opts.sync_timeout)?;
+    let before = daemon.bytes_transferred()?;
+    let sampler = samples.map(|dir| Sampler::start(daemon.remote().join(OUT), dir.to_path_buf(), opts.sample_every, skip));
+    let child = e.run(&daemon.watched().join(OUT));
+    let ended = Instant::now();
+    let synced = match &child {
+        Ok(c) if c.success() => wait_synced(daemon, ended, opts.sync_timeout),
+        _ => Ok(None),
+    };
+    // The sampler is stopped before any error is returned, so its thread never outlives the run.
+    let copies = sampler.map(Sampler::finish).transpose()?;
+    let (child, sync_complete_s) = (child?, synced?);
+    let after = daemon.bytes_transferred()?;
+    let bytes_exported = tree::bytes(&tree::list(daemon.watched(), skip)?);
+    let remote = daemon.remote().join(OUT);
+    let remote_valid = (sync_complete_s.is_some() && e.validates()).then(|| cellucid_core::validate(&remote).is_ok());
+    let judged = copies.map(|c| sampler::judge(&c, e.validates())).transpose()?;
+    Ok(Run {
+        kind: if samples.is_some() { Kind::Sampled } else { Kind::Watched },
+        export_s: child.success().then(|| child.wall.as_secs_f64()),
+        error: (!child.success()).then(|| child.error_line()),
+        bytes_exported,
+        sync_complete_s,
+        bytes_transferred: Some(after.saturating_sub(before)),
+        remote_valid,
+        judged,
+    })
+}
+
+/// Empties the watched folder and waits until the remote copy is empty too (untimed).
+fn clear(daemon: &mut dyn SyncDaemon, timeout: Duration) -> Result<()> {
+    let watched = daemon.watched().to_path_buf();
+    tree::empty(&watched, daemon.own_names()).with_context(|| format!("cannot empty {}", watched.display()))?;
+    match wait_synced(daemon, Instant::now(), timeout)? {
+        Some(_) => Ok(()),
+        None => anyhow::bail!(
+            "{}: the remote copy {} was not emptied within {timeout:?} of emptying {}",
+            daemon.name(),
+            daemon.remote().display(),
+            watched.display()
+        ),
+    }
+}
+
+/// Polls until the daemon is idle and the remote copy equals the watched folder; the
+/// seconds since `since`, or `None` after `timeout`.
+fn wait_synced(daemon: &mut dyn SyncDaemon, since: Instant, timeout: Duration) -> Result<Option<f64>> {
+    let skip = daemon.own_names();
+    loop {
+        if !daemon.busy()? && tree::same(daemon.watched(), daemon.remote(), skip)? {
+            return Ok(Some(since.elapsed().as_secs_f64()));
+        }
+        if since.elapsed() > timeout {
+            return Ok(None);
+        }
+        std::thread::sleep(POLL);
+    }
+}
