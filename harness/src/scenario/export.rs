@@ -9,6 +9,7 @@ use crate::benchmark::executor::{ChildRun, Executor};
 use crate::plan::{Cell, Codec, Durability, Settings};
 use crate::sweep::dataset_cache::DatasetCache;
 use crate::sweep::executor::{command, RunPaths};
+use crate::target::Target;
 use crate::writer::Writer;
 use anyhow::{Context, Result};
 use cellucid_datasets::synthetic::DatasetSpec;
@@ -54,9 +55,17 @@ pub fn write_params(cell: &Cell, extra: &[(&str, Value)], path: &Path) -> Result
     std::fs::write(path, serde_json::to_string_pretty(&params)?).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Runs the writer's export of `cell` with `paths` as one measured child. `paths.out` is
-/// left as it is: what an earlier export left there is what some scenarios study.
-pub fn run(executor: &Executor, writer: &Writer, cell: &Cell, paths: &RunPaths) -> Result<ChildRun> {
-    let cmd = command(writer, cell, paths)?;
+/// Runs the writer's export of `cell` with `paths` as one measured child, its command
+/// wrapped by `target` where the target limits the process (`ulimit-nofile:N`).
+/// `paths.out` is left as it is: what an earlier export left there is what some
+/// scenarios study.
+pub fn run(executor: &Executor, writer: &Writer, cell: &Cell, paths: &RunPaths, target: Option<&Target>) -> Result<ChildRun> {
+    let mut cmd = command(writer, cell, paths)?;
+    if let Some(t) = target {
+        cmd = t.wrap(cmd);
+    }
+    // As the sweep: no earlier run's dirty pages are written back during this one.
+    // SAFETY: sync(2) takes no arguments, touches no memory of ours and cannot fail.
+    unsafe { libc::sync() };
     executor.run(&cmd).with_context(|| format!("cannot run {}", writer.name))
 }

@@ -81,7 +81,7 @@ impl Runner<'_> {
         let extra: Vec<(&str, Value)> = force.map(|f| ("force", json!(f))).into_iter().collect();
         export::write_params(&side.cell, &extra, &params)?;
         let paths = RunPaths { input: &side.input, params: &params, out: out.to_path_buf(), work_dir: self.work_dir };
-        export::run(self.executor, self.writer, &side.cell, &paths)
+        export::run(self.executor, self.writer, &side.cell, &paths, None)
     }
 
     /// An export the scenario cannot do without: it must succeed and leave something.

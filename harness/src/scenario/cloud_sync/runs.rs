@@ -16,7 +16,7 @@ use super::tree;
 use super::Options;
 use crate::benchmark::executor::{ChildRun, Executor};
 use crate::plan::Cell;
-use crate::sweep::executor::{command, RunPaths};
+use crate::sweep::executor::RunPaths;
 use crate::writer::{Output, Writer};
 use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
@@ -57,14 +57,10 @@ pub struct Export<'a> {
 }
 
 impl Export<'_> {
-    /// Runs the writer's command into `out`.
+    /// Runs the writer's command into `out` (`scenario::export::run`: as the sweep runs it).
     fn run(&self, out: &Path) -> Result<ChildRun> {
         let paths = RunPaths { input: self.input, params: self.params, out: out.to_path_buf(), work_dir: self.work_dir };
-        let cmd = command(self.writer, self.cell, &paths)?;
-        // As the sweep: no earlier run's dirty pages are written back during this one.
-        // SAFETY: sync has no preconditions.
-        unsafe { libc::sync() };
-        self.executor.run(&cmd).with_context(|| format!("cannot run {}", self.writer.name))
+        crate::scenario::export::run(self.executor, self.writer, self.cell, &paths, None)
     }
 
     /// Whether core's `validate` applies to this writer's output.

@@ -2,16 +2,16 @@
 //! from the sweep's dataset cache (`.h5ad`, generated once per spec), the sweep's params
 //! for the cell (plus a gene subset or `force` where a step needs them), the writer's
 //! command from its template, wrapped by the target (`ulimit-nofile:N`), as a measured
-//! child through the launcher.
+//! child through the launcher (`scenario::export`, shared by every scenario).
 
 use crate::benchmark::executor::{ChildRun, Executor};
 use crate::plan::{Cell, Codec, Durability, Settings};
 use crate::sweep::dataset_cache::DatasetCache;
-use crate::sweep::executor::{command, RunPaths};
-use crate::sweep::params::params;
+use crate::sweep::executor::RunPaths;
 use crate::target::Target;
 use crate::writer::Writer;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
+use serde_json::Value;
 use cellucid_datasets::synthetic::DatasetSpec;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -75,22 +75,21 @@ impl Runner<'_> {
         let (input, _) = self.cache.get_or_generate(&cell.dataset_id(), &cell.dataset)?;
         let params_file = self.params_file(&cell, export)?;
         let paths = RunPaths { input: &input, params: &params_file, out: out.to_path_buf(), work_dir: self.work_dir };
-        let cmd = self.target.wrap(command(self.writer, &cell, &paths)?);
-        self.executor.run(&cmd).with_context(|| format!("cannot run {}", self.writer.name))
+        super::super::export::run(self.executor, self.writer, &cell, &paths, Some(self.target))
     }
 
     /// The cell's params as the sweep writes them, with the subset and `force`.
     fn params_file(&mut self, cell: &Cell, export: &Export) -> Result<PathBuf> {
-        let mut p = params(cell);
+        let mut extra: Vec<(&str, Value)> = Vec::new();
         if let Some(r) = &export.subset {
-            p["gene_identifiers"] = r.clone().map(|g| format!("gene_{g}")).collect::<Vec<_>>().into();
+            extra.push(("gene_identifiers", r.clone().map(|g| format!("gene_{g}")).collect::<Vec<_>>().into()));
         }
         if export.force {
-            p["force"] = true.into();
+            extra.push(("force", true.into()));
         }
         self.runs += 1;
         let path = self.params_dir.join(format!("{}-{}.params.json", cell.id(), self.runs));
-        std::fs::write(&path, serde_json::to_vec_pretty(&p)?).with_context(|| format!("cannot write {}", path.display()))?;
+        super::super::export::write_params(cell, &extra, &path)?;
         Ok(path)
     }
 }
