@@ -7,8 +7,8 @@
 //! what `statvfs` reports (`info::inodes`). No blocks are reserved for root (`-m 0`), so
 //! that the inodes, not the space, are the limit.
 
-use super::loopfs::{attach, mount_device, sparse_image};
-use super::{finish, private_dir, tools, Footprint, Guard, Target, TargetError, TargetSpec};
+use super::loopfs::{mount_image, sparse_image};
+use super::{private_dir, tools, Guard, Target, TargetError, TargetSpec};
 use std::path::Path;
 use std::process::Command;
 
@@ -30,15 +30,5 @@ pub(super) fn provision(spec: &TargetSpec, inodes: u64, work_dir: &Path, size_by
         "mkfs",
         Command::new(&mkfs).args(["-q", "-F", "-m", "0", "-N"]).arg(inodes.to_string()).arg(&image),
     )?;
-    let device = attach(&guard, name, &losetup, &image)?;
-    let mnt = mount_device(&guard, name, &dir, &device, "ext4")?;
-
-    let footprint = Footprint {
-        private_dir: Some(dir),
-        mount_point: Some(mnt.clone()),
-        image: Some(image),
-        loop_device: Some(device),
-        ..Footprint::default()
-    };
-    finish(spec, &mnt, guard, footprint)
+    mount_image(spec, guard, &losetup, dir, image, "ext4")
 }

@@ -59,9 +59,23 @@ pub(super) fn provision(kind: Kind, work_dir: &Path, size_bytes: u64) -> Result<
     let dir = private_dir(&guard, name, work_dir)?;
     let image = sparse_image(&guard, name, &dir, size_bytes.max(kind.min_size()))?;
     tools::run(name, "mkfs", Command::new(&mkfs).args(["-q", "-f"]).arg(&image))?;
-    let device = attach(&guard, name, &losetup, &image)?;
-    let mnt = mount_device(&guard, name, &dir, &device, name)?;
+    mount_image(&kind.spec(), guard, &losetup, dir, image, name)
+}
 
+/// The steps every loop-image target shares after its own mkfs: `image` (in the private
+/// `dir`) attached to a loop device, mounted as `fs_type`, the target finished with that
+/// footprint.
+pub(super) fn mount_image(
+    spec: &TargetSpec,
+    guard: Guard,
+    losetup: &Path,
+    dir: PathBuf,
+    image: PathBuf,
+    fs_type: &str,
+) -> Result<Target, TargetError> {
+    let name = spec.name();
+    let device = attach(&guard, &name, losetup, &image)?;
+    let mnt = mount_device(&guard, &name, &dir, &device, fs_type)?;
     let footprint = Footprint {
         private_dir: Some(dir),
         mount_point: Some(mnt.clone()),
@@ -69,7 +83,7 @@ pub(super) fn provision(kind: Kind, work_dir: &Path, size_bytes: u64) -> Result<
         loop_device: Some(device),
         ..Footprint::default()
     };
-    finish(&kind.spec(), &mnt, guard, footprint)
+    finish(spec, &mnt, guard, footprint)
 }
 
 /// Creates `dir/NAME.img`, sparse, of `size` bytes (on record first, removed at
