@@ -4,6 +4,9 @@
 //!
 //! Verdicts are per writer ([`matrix`]): each writer's rules are judged on that writer's
 //! own runs only ([`verdicts`] on an [`Input::only`]), never on a fit that mixes writers.
+//! A writer that reports no phases has its part rules derived from whole runs instead
+//! (`phaseless`: bytes from identical folders of a writer with phases, times from
+//! differences between matched cells), and the evidence says so.
 //! The rules about situations rather than speed (cloud sync, file-count limits, stale
 //! exports) are judged from the writer's scenario records ([`crate::scenarios`]).
 
@@ -15,6 +18,7 @@ use crate::stats::Interval;
 use crate::tables::{levers, quantization, scale, scaling, Input};
 use serde::Serialize;
 
+mod phaseless;
 mod server_workflow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -68,8 +72,15 @@ pub fn matrix(input: &Input) -> Vec<VerdictRow> {
     let mut rows: Vec<VerdictRow> = Vec::new();
     for w in &input.writers {
         let one = input.only(w);
+        let phaseless = !one.plain().is_empty() && !scaling::has_phases(&one.plain());
         // server-workflow compares kinds of output, so it reads every writer's cells.
         for v in verdicts(&one).into_iter().chain([server_workflow::verdict(input, w)]) {
+            // A part rule a writer without phase reports could not be judged on, derived
+            // from its whole runs instead (and from the bytes of identical folders).
+            let v = match v.outcome {
+                Outcome::NotMeasured if phaseless => phaseless::verdict(input, w, &v.id).unwrap_or(v),
+                _ => v,
+            };
             let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, &v.id, v.outcome, v.evidence) };
             match rows.iter_mut().find(|r| r.id == v.id) {
                 Some(r) => r.by_writer.push(j),
@@ -139,6 +150,16 @@ fn part_linear(id: &str, rule: &str, cells: &[crate::cells::CellRuns], s: &scali
         return v(id, rule, Outcome::NotMeasured, NO_PHASES.into());
     }
     linear(id, rule, scaling::fit(cells, s), what)
+}
+
+/// An explosion is a cost clearly superlinear in edges: the whole interval above 1.2.
+/// Superlinear but not by that much is "partly".
+fn explosion(f: &crate::stats::PowerFit) -> Outcome {
+    match f.interval.map_or(f.exponent, |i| i.lo) {
+        lo if lo > 1.2 => Outcome::Holds,
+        lo if lo > 1.0 => Outcome::Partly,
+        _ => Outcome::DoesNotHold,
+    }
 }
 
 /// Files beside the gene files that still count as "one file per gene": the manifests,
@@ -243,13 +264,7 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
         Some(f) => v(
             "dense-graphs-explode",
             "Connectivity cost depends on graph density; sparse graphs export fine, dense graphs explode.",
-            // An explosion is a cost clearly superlinear in edges: the whole interval above
-            // 1.2. Superlinear but not by that much is "partly".
-            match f.interval.map_or(f.exponent, |i| i.lo) {
-                lo if lo > 1.2 => Outcome::Holds,
-                lo if lo > 1.0 => Outcome::Partly,
-                _ => Outcome::DoesNotHold,
-            },
+            explosion(&f),
             format!(
                 "graph time grows with edges^{}{} over {} points (an explosion needs an exponent well above 1)",
                 fmt_num(f.exponent),

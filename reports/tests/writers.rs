@@ -146,13 +146,60 @@ fn verdict_matrix_judges_each_writer_on_its_own_runs() {
         "only R's two measured sizes: {}",
         rr.evidence
     );
-    // Phase-only rules: ours judged, the others not measured with the reason.
+    // Part rules: ours judged on its phases; a writer without them on derived parts that
+    // say so: bytes from ours' phase report on identical folders, time from the slope of
+    // the whole run against the exported genes.
     assert_ne!(rule("huge-means-genes", BENCH).outcome, Outcome::NotMeasured);
-    let no_phase = rule("huge-means-genes", PY);
+    let huge = rule("huge-means-genes", PY);
+    assert_eq!(huge.outcome, Outcome::Holds, "{}", huge.evidence);
+    assert!(huge.evidence.contains("no phase report") && huge.evidence.contains(BENCH), "{}", huge.evidence);
+    let slow = rule("slow-means-genes", PY);
+    assert_eq!(slow.outcome, Outcome::Holds, "{}", slow.evidence);
+    assert!(slow.evidence.contains("100 %") && slow.evidence.contains("slope"), "{}", slow.evidence);
+    // R ran at one gene count only: no slope to take, and the reason is the phases.
+    let no_phase = rule("slow-means-genes", R);
     assert_eq!(no_phase.outcome, Outcome::NotMeasured);
     assert!(no_phase.evidence.contains("phase"), "{}", no_phase.evidence);
     // Files are counted for every writer (the whole folder without phases).
     assert_eq!(rule("files-equal-genes", PY).outcome, Outcome::Holds);
+}
+
+/// A run of the Python writer (no phases) on a 10,000 × 1,000 dataset with `fields` obs
+/// fields and `edges` graph edges per cell, costing 1 s + 10 µs per cell and field +
+/// 20 µs × (all edges)^0.9, with a jitter of ±1 %.
+fn parts_sample(cells: u64, fields: u64, edges: u64, repeat: u32) -> Value {
+    let graph = if edges == 0 { 0.0 } else { 2e-5 * ((edges * cells) as f64).powf(0.9) };
+    let wall = (1.0 + 1e-5 * (cells * fields) as f64 + graph) * (1.0 + 0.01 * (repeat as f64 - 2.0));
+    let mut s = sample(Who::Writer(PY), cells, 1_000, repeat, wall, false);
+    s["cell_id"] = json!(format!("py-{cells}-{fields}-{edges}"));
+    s["dataset"]["categorical_fields"] = json!(vec![5; fields as usize / 2]);
+    s["dataset"]["continuous_fields"] = json!({"count": fields - fields / 2});
+    s["dataset"]["graph"] = if edges == 0 { json!({"kind": "none"}) } else { json!({"kind": "knn", "k": edges}) };
+    s
+}
+
+#[test]
+fn parts_of_a_writer_without_phases_are_derived_from_differences() {
+    let mut lines = vec![header(Some(&[PY]))];
+    for cells in [10_000u64, 20_000] {
+        for (fields, edges) in [(0, 0), (4, 0), (16, 0), (4, 15), (4, 150)] {
+            lines.extend((1..=3).map(|rep| parts_sample(cells, fields, edges, rep)));
+        }
+    }
+    let r = report(&Results::new(vec![store(lines)]), &[], None);
+    let rule = |id: &str| r.verdict(id, PY).unwrap_or_else(|| panic!("no verdict {id}"));
+    for id in ["obs-linear-fields", "obs-linear-cells"] {
+        let j = rule(id);
+        assert_eq!(j.outcome, Outcome::Holds, "{id}: {}", j.evidence);
+        assert!(j.evidence.contains("exponent 1.00") && j.evidence.contains("minus that of the same cell"), "{id}: {}", j.evidence);
+    }
+    // The graph costs 0.9 s and 7.2 s at 10,000 cells: sublinear in edges, no explosion.
+    let g = rule("dense-graphs-explode");
+    assert_eq!(g.outcome, Outcome::DoesNotHold, "{}", g.evidence);
+    assert!(g.evidence.contains("edges^0.90") && g.evidence.contains("without a graph"), "{}", g.evidence);
+    // No twin with phases: the bytes of parts stay unknown, and say why.
+    assert_eq!(rule("huge-means-genes").outcome, Outcome::NotMeasured);
+    assert_eq!(rule("embeddings-cheap").outcome, Outcome::NotMeasured);
 }
 
 #[test]
