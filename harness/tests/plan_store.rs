@@ -34,7 +34,7 @@ fn plan_err(text: &str) -> cellucid_bench::plan::PlanError {
 
 #[test]
 fn every_builtin_plan_parses_and_validates() {
-    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci", "server"]);
+    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci", "server", "guide-parts"]);
     for name in Plan::builtin_names() {
         let plan = Plan::builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(plan.name, *name);
@@ -361,6 +361,7 @@ fn header(plan: &str) -> Header {
         rustc: None,
         shard: None,
         machines: Vec::new(),
+        git_commits: Vec::new(),
         writers: Vec::new(),
         extra: Default::default(),
     }
@@ -543,6 +544,7 @@ fn merge_is_the_union_without_duplicates() {
     let mut hb = header("p");
     hb.shard = Some((1, 2));
     hb.machine.hostname = "h2".into();
+    hb.git_commit = Some("b".repeat(40));
     let mut sa = Store::create_or_resume(&a, ha, false).unwrap();
     let mut sb = Store::create_or_resume(&b, hb, false).unwrap();
     for r in 0..3 {
@@ -573,6 +575,11 @@ fn merge_is_the_union_without_duplicates() {
     let z = samples.iter().find(|s| s.cell_id == "z").unwrap();
     assert!(z.ok && z.wall_s == 3.0);
     assert_eq!(z.extra.get("machine"), Some(&serde_json::json!(1)));
+    // Shards built from two commits: both in the header, each sample naming its own.
+    assert_eq!(h.git_commits.len(), 2, "{:?}", h.git_commits);
+    assert_eq!(h.git_commits[1], "b".repeat(40));
+    assert_eq!(z.extra.get("commit"), Some(&serde_json::json!(1)));
+    assert!(report.warnings.iter().any(|w| w.contains("different commits")), "{:?}", report.warnings);
     // The output is never overwritten, and plans are never mixed.
     assert!(matches!(store::merge(std::slice::from_ref(&a), &out), Err(StoreError::Exists { .. })));
     let c = dir.path().join("q.jsonl");

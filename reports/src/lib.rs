@@ -102,6 +102,7 @@ pub fn build(results: &Results, options: &Options) -> Result<Report, ReportError
     Ok(Report {
         title: "Cellucid export performance on this machine: the tuning guide, measured".into(),
         machine: results.machine(),
+        commits: results.commits(),
         date: results.date(),
         plans: results.plans(),
         samples: input.cells.iter().map(|c| c.n()).sum(),

@@ -50,6 +50,10 @@ pub struct Header {
     pub started: String,
     pub machine: Machine,
     pub git_commit: Option<String>,
+    /// A merged store's machines and commits when its shards differed in them (empty
+    /// otherwise: then `machine` and `git_commit` are the only ones).
+    pub machines: Vec<Machine>,
+    pub git_commits: Vec<String>,
     /// The writers the sweep ran (new stores; old ones have none).
     pub writers: Vec<WriterInfo>,
 }
@@ -392,13 +396,15 @@ impl Results {
         self.stores.iter().flat_map(|s| s.samples.iter())
     }
 
-    /// The machines, deduplicated, described.
+    /// The machines, deduplicated, described (every shard's, for a merged store).
     pub fn machine(&self) -> String {
         let mut seen: Vec<String> = Vec::new();
-        for s in &self.stores {
-            let d = s.header.machine.describe();
-            if !seen.contains(&d) {
-                seen.push(d);
+        for h in self.stores.iter().map(|s| &s.header) {
+            let all = if h.machines.is_empty() { std::slice::from_ref(&h.machine) } else { &h.machines[..] };
+            for d in all.iter().map(Machine::describe) {
+                if !seen.contains(&d) {
+                    seen.push(d);
+                }
             }
         }
         if seen.is_empty() {
@@ -406,6 +412,29 @@ impl Results {
         } else {
             seen.join("; ")
         }
+    }
+
+    /// The commits the measuring binaries were built from, deduplicated and shortened
+    /// (`-dirty`: with uncommitted changes); every shard's, for a merged store.
+    pub fn commits(&self) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for h in self.stores.iter().map(|s| &s.header) {
+            let all: Vec<&str> = if h.git_commits.is_empty() {
+                vec![h.git_commit.as_deref().unwrap_or("unknown")]
+            } else {
+                h.git_commits.iter().map(String::as_str).collect()
+            };
+            for c in all {
+                let short = match c.split_once('-') {
+                    Some((hash, rest)) => format!("{}-{rest}", hash.chars().take(10).collect::<String>()),
+                    None => c.chars().take(10).collect(),
+                };
+                if !seen.contains(&short) {
+                    seen.push(short);
+                }
+            }
+        }
+        seen.join(", ")
     }
 
     /// The dates the stores were started (`YYYY-MM-DD`), deduplicated.

@@ -150,6 +150,8 @@ pub struct Plot {
 pub struct Report {
     pub title: String,
     pub machine: String,
+    /// The commits of the binaries that measured (`Results::commits`).
+    pub commits: String,
     pub date: String,
     pub plans: String,
     pub samples: usize,

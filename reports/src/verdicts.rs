@@ -180,6 +180,19 @@ fn spec(part: &str, bytes: bool, against: &str) -> &'static scaling::Spec {
     scaling::SPECS.iter().find(|s| s.part == part && s.bytes == bytes && s.against == against).unwrap_or(&scaling::SPECS[0])
 }
 
+/// Bytes per value of plain gene payloads against the nominal width, from the gene
+/// phase's bytes of `cells`.
+fn bytes_per_value(cells: &[crate::cells::CellRuns]) -> Verdict {
+    let rule = "Disk per value is the value's width (4 bytes float32, 1 byte at 8 bits) without compression.";
+    match (crate::tables::genes::bpv_summary(cells, None, Codec::None), crate::tables::genes::bpv_summary(cells, Some(8), Codec::None)) {
+        (Some(f), Some(q)) => {
+            let ok = (f.0 / 4.0 - 1.0).abs() < 0.02 && (q.0 - 1.0).abs() < 0.02;
+            v("bytes-per-value", rule, if ok { Outcome::Holds } else { Outcome::Partly }, format!("f32 {} and q8 {} bytes per value (plain)", fmt_num(f.0), fmt_num(q.0)))
+        }
+        _ => v("bytes-per-value", rule, Outcome::NotMeasured, "needs plain f32 and q8 cells".into()),
+    }
+}
+
 /// Every rule for [`Input::writer`], from its cells only.
 pub fn verdicts(input: &Input) -> Vec<Verdict> {
     let cells = input.plain();
@@ -213,15 +226,7 @@ pub fn verdicts(input: &Input) -> Vec<Verdict> {
     out.push(linear("genes-time-linear-genes", "Gene expression time is roughly O(n_cells · n_exported_genes): linear in exported genes.", scaling::fit(&cells, spec(genes_part, false, "exported genes")), &format!("{genes_what} time vs exported genes")));
     out.push(linear("genes-disk-linear", "Disk is roughly n_cells · n_exported_genes · bytes_per_value.", scaling::fit(&cells, spec(genes_part, true, "exported genes")), &format!("{genes_what} bytes vs exported genes")));
 
-    // bytes per value of plain payloads equals the nominal width
-    let rule = "Disk per value is the value's width (4 bytes float32, 1 byte at 8 bits) without compression.";
-    match (crate::tables::genes::bpv_summary(&cells, None, Codec::None), crate::tables::genes::bpv_summary(&cells, Some(8), Codec::None)) {
-        (Some(f), Some(q)) => {
-            let ok = (f.0 / 4.0 - 1.0).abs() < 0.02 && (q.0 - 1.0).abs() < 0.02;
-            out.push(v("bytes-per-value", rule, if ok { Outcome::Holds } else { Outcome::Partly }, format!("f32 {} and q8 {} bytes per value (plain)", fmt_num(f.0), fmt_num(q.0))));
-        }
-        _ => out.push(v("bytes-per-value", rule, Outcome::NotMeasured, "needs plain f32 and q8 cells".into())),
-    }
+    out.push(bytes_per_value(&cells));
 
     // files = exported genes
     let rule = "File count: n_exported_genes files (one per gene in var/).";

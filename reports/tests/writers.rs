@@ -376,3 +376,18 @@ fn committed_measurement_store_still_renders() {
     let dir = tempfile::tempdir().unwrap();
     cellucid_reports::export::write_all(&r, dir.path()).unwrap();
 }
+
+#[test]
+fn a_merged_store_names_every_machine_and_commit_of_its_shards() {
+    let mut h = header(Some(&[BENCH]));
+    h["git_commit"] = json!("a".repeat(40));
+    h["git_commits"] = json!(["a".repeat(40), format!("{}-dirty", "b".repeat(40))]);
+    let other = json!({"cpu_model": "Other CPU", "cores": 2, "memory_bytes": 24_000_000_000u64, "kernel": "6", "os": "Linux", "hostname": "u"});
+    h["machines"] = json!([h["machine"].clone(), other]);
+    let lines = vec![h, sample(Who::Writer(BENCH), 10_000, 1_000, 1, 0.1, true)];
+    let r = report(&Results::new(vec![store(lines)]), &[], None);
+    assert!(r.machine.contains("Test CPU") && r.machine.contains("Other CPU"), "{}", r.machine);
+    assert_eq!(r.commits, "aaaaaaaaaa, bbbbbbbbbb-dirty");
+    let md = cellucid_reports::export::markdown::render(&r);
+    assert!(md.contains("Built from: aaaaaaaaaa, bbbbbbbbbb-dirty."), "{}", &md[..300]);
+}

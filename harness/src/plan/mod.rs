@@ -189,9 +189,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("filesystems", include_str!("../../plans/filesystems.toml")),
     ("ci", include_str!("../../plans/ci.toml")),
     ("server", include_str!("../../plans/server.toml")),
+    ("guide-parts", include_str!("../../plans/guide-parts.toml")),
 ];
 
-const BUILTIN_NAMES: &[&str] = &["quick", "guide", "filesystems", "ci", "server"];
+const BUILTIN_NAMES: &[&str] = &["quick", "guide", "filesystems", "ci", "server", "guide-parts"];
 
 impl Plan {
     /// Parses and validates a plan.

@@ -25,7 +25,8 @@ pub struct MergeReport {
 }
 
 /// Merges result files of the same plan into `output` (which must not exist): one
-/// header (shard `None`, the earliest start, every machine listed when they differ),
+/// header (shard `None`, the earliest start, every machine and every commit listed when
+/// they differ, each sample then naming its own by index),
 /// then every sample once per `(cell_id, repeat)`: the first successful one, in input
 /// order, or the first one when none succeeded. The file appears atomically.
 pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeReport, StoreError> {
@@ -64,9 +65,13 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeReport, StoreErro
                 machines.len() - 1
             }
         };
-        if !commits.contains(&c.header.git_commit) {
-            commits.push(c.header.git_commit.clone());
-        }
+        let commit_index = match commits.iter().position(|k| *k == c.header.git_commit) {
+            Some(i) => i,
+            None => {
+                commits.push(c.header.git_commit.clone());
+                commits.len() - 1
+            }
+        };
         match &mut header {
             None => header = Some(c.header.clone()),
             Some(h) if c.header.started < h.started => h.started = c.header.started.clone(),
@@ -75,6 +80,7 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeReport, StoreErro
         for mut s in c.samples {
             report.samples_read += 1;
             s.extra.insert("machine".into(), machine_index.into());
+            s.extra.insert("commit".into(), commit_index.into());
             match index.get(&s.key()) {
                 None => {
                     index.insert(s.key(), out.len());
@@ -103,6 +109,11 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeReport, StoreErro
     if commits.len() > 1 {
         let list: Vec<String> = commits.iter().map(|c| c.clone().unwrap_or_else(|| "unknown".into())).collect();
         report.warnings.push(format!("the shards were built from different commits: {}", list.join(", ")));
+        header.git_commits = list;
+    } else {
+        for s in &mut out {
+            s.extra.remove("commit");
+        }
     }
 
     let tmp = output.with_extension(format!("merge-tmp-{}", std::process::id()));

@@ -76,6 +76,11 @@ pub struct Header {
     /// samples carry `"machine": index` in their extra fields). Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machines: Vec<Machine>,
+    /// Every commit of a merged file whose shards were built from different commits
+    /// (`unknown` where a shard recorded none; then samples carry `"commit": index`, and
+    /// [`Header::git_commit`] is the first shard's). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub git_commits: Vec<String>,
     /// The writers the sweep used, with their probed versions (empty in stores written
     /// before writers were data).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +105,7 @@ impl Header {
             rustc: command_line("rustc", &["--version"]),
             shard,
             machines: Vec::new(),
+            git_commits: Vec::new(),
             writers: Vec::new(),
             extra: Map::new(),
         }

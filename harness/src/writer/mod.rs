@@ -3,7 +3,8 @@
 //! A writer is any program with the export CLI contract
 //! `CMD INPUT.h5ad OUT_DIR --params PARAMS.json` (PARAMS.json holds `prepare()`
 //! parameters by name plus an `inputs` map of h5ad locations; exit 0 on success, else
-//! exit 1 with one `error: ...` line on stderr). It is described by a [`Writer`]: a name,
+//! a non-zero status with one `error: ...` line on stderr: the Python drivers exit 1,
+//! this exporter's CLI 2, as for all its errors). It is described by a [`Writer`]: a name,
 //! an argv template, an optional idempotent setup command, an optional version probe,
 //! what it writes, whether it reports phases, the settings it can express and default
 //! time budgets. Four are built in ([`builtin`]); users declare more in TOML files

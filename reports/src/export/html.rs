@@ -68,8 +68,9 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
         esc(&r.title)
     );
     out.push_str(&format!(
-        "<p class=\"ctx\">Machine: {}. Date: {}. Plans: {}. Writers: {}. {} measured runs ({} failed runs and {} cells skipped over budget left out).</p>\n",
+        "<p class=\"ctx\">Machine: {}. Built from: {}. Date: {}. Plans: {}. Writers: {}. {} measured runs ({} failed runs and {} cells skipped over budget left out).</p>\n",
         esc(&r.machine),
+        esc(&r.commits),
         esc(&r.date),
         esc(&r.plans),
         esc(&r.writers_line()),

@@ -40,9 +40,10 @@ pub fn verdicts(r: &Report) -> String {
 
 pub fn render(r: &Report) -> String {
     let mut out = format!(
-        "# {}\n\nMachine: {}. Date: {}. Plans: {}. Writers: {}. {} measured runs ({} failed runs and {} cells skipped over budget left out).\n\n## Verdicts on the guide's rules of thumb, per writer\n\n",
+        "# {}\n\nMachine: {}. Built from: {}. Date: {}. Plans: {}. Writers: {}. {} measured runs ({} failed runs and {} cells skipped over budget left out).\n\n## Verdicts on the guide's rules of thumb, per writer\n\n",
         r.title,
         r.machine,
+        r.commits,
         r.date,
         r.plans,
         r.writers_line(),

@@ -2,7 +2,7 @@
 //! reference writers): each part's share derived from whole runs, never from a phase
 //! report the writer did not make, and named as derived in the evidence.
 //!
-//! - **Bytes by part** come from a *twin*: the same dataset, settings and target
+//! - **Bytes by part** (and so bytes per value) come from a *twin*: the same dataset, settings and target
 //!   exported by a writer that reports phases, whose folder has exactly the same bytes
 //!   and files. For `compact_v1` writers the folders are then byte for byte the same
 //!   (the conformance tests make ours so), and the twin's byte count per part is this
@@ -28,6 +28,7 @@ pub fn verdict(input: &Input, writer: &str, id: &str) -> Option<Verdict> {
     let own = input.only(writer).plain();
     match id {
         "embeddings-cheap" => embeddings_cheap(input, &own),
+        "bytes-per-value" => bytes_per_value(input, &own),
         "huge-means-genes" => huge_means_genes(input, &own),
         "slow-means-genes" => slow_means_genes(&own),
         "obs-linear-cells" => obs_linear(&own, Against::Cells),
@@ -50,6 +51,17 @@ fn twin<'a>(input: &Input<'a>, c: &CellRuns) -> Option<&'a Sample> {
         .find(|t| key(t, &["writer"]) == k && t.bytes_apparent == s.bytes_apparent && t.files == s.files)
 }
 
+/// The twins' cells: for each of the writer's cells with a twin, all runs of the twin's
+/// cell.
+fn twin_cells<'a>(input: &Input<'a>, own: &[CellRuns]) -> Vec<CellRuns<'a>> {
+    own.iter()
+        .filter_map(|c| {
+            let t = twin(input, c)?;
+            input.cells.iter().find(|tc| tc.writer() == t.writer && tc.first().cell_id == t.cell_id).cloned()
+        })
+        .collect()
+}
+
 /// For each of the writer's cells with a twin: (the part's bytes / the folder's bytes).
 fn byte_shares(input: &Input, own: &[CellRuns], part: &str, all_genes_only: bool) -> (Vec<f64>, Option<String>) {
     let mut twin_writer = None;
@@ -68,6 +80,14 @@ fn byte_shares(input: &Input, own: &[CellRuns], part: &str, all_genes_only: bool
 
 fn twin_note(twin: &str) -> String {
     format!("no phase report: bytes by part from {twin}'s phase report on the same cells, whose folders have exactly these bytes and files")
+}
+
+fn bytes_per_value(input: &Input, own: &[CellRuns]) -> Option<Verdict> {
+    let twins = twin_cells(input, own);
+    let twin = twins.first()?.writer().to_string();
+    let verdict = super::bytes_per_value(&twins);
+    (verdict.outcome != Outcome::NotMeasured)
+        .then(|| Verdict { evidence: format!("{} over {} cells ({})", verdict.evidence, twins.len(), twin_note(&twin)), ..verdict })
 }
 
 const EMBEDDINGS: &str = "Embeddings are cheap; their disk size is tiny compared to gene expression.";
