@@ -340,6 +340,11 @@ fn size_estimates_grow_with_the_plan() {
     assert!(guide.estimated_seconds > 10.0 * quick.estimated_seconds, "{guide} vs {quick}");
     assert!(guide.disk_bytes > 10 * quick.disk_bytes);
     assert_eq!(guide.disk_bytes, guide.largest_export_bytes + (1 << 30) + guide.dataset_bytes);
+    // Memory covers the largest peak RSS stored (cellucid 0.9.2 at 500k x 20k: 7,896 MiB)
+    // and a quick sweep stays well under the 3 GiB of scripts/slurm/sweep-array.sh.
+    let no_optional = Plan::builtin("guide").unwrap().without_optional().size(&budget);
+    assert!(no_optional.memory_bytes > 7896 << 20, "{no_optional}");
+    assert!(quick.memory_bytes > 256 << 20 && quick.memory_bytes < 3 << 30, "{quick}");
     // More cores, less time; a known free disk is compared.
     let big = MachineBudget { cores: 16, free_disk_bytes: Some(1_000), ..budget };
     let fast = Plan::builtin("guide").unwrap().size(&big);
