@@ -28,10 +28,11 @@
 # --cpus-per-task). --cpus-per-task: the cores of the nodes you run on (or as many as you
 # want measured). --mem: at least the dry run's "memory up to" for one shard (decimal GB;
 # Slurm's G is GiB): the largest dataset twice, plus the whole export when its target is
-# tmpfs, which lives in RAM. The defaults below (2 CPUs, 3 GiB) fit the quick plan and a
-# 2-CPU node with 4 GB; the guide plan needs about 8 GiB a shard for its 500k-cell
-# reference runs. Options given to sbatch override these #SBATCH lines, e.g.
-#   sbatch --array=0-7 --exclusive --cpus-per-task=16 --mem=64G scripts/slurm/sweep-array.sh guide
+# tmpfs, which lives in RAM. The defaults below (2 CPUs, 3 GiB) fit the quick plan (up
+# to 0.64 GB) on a 2-CPU node with 4 GB; the guide plan needs up to 8.6 GB with
+# --no-optional, 16.7 GB with its optional 1M-cell blocks. Options given to sbatch
+# override these #SBATCH lines, e.g.
+#   sbatch --array=0-7 --exclusive --cpus-per-task=16 --mem=16G scripts/slurm/sweep-array.sh guide
 # --time: the dry run's estimate for one shard, with a margin (12 h by default).
 #
 # On a real cluster the datasets and stores must be on a filesystem every node shares
