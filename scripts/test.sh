@@ -10,6 +10,8 @@ bash scripts/install-fs-deps.sh
 bash scripts/install-browser.sh
 # R with hdf5r, jsonlite and Matrix for the cellucid-r driver's mapping test (harness/tests/r_driver.rs).
 bash scripts/install-r.sh
+# slurm-wlm and munge for the one-node Slurm cluster of harness/tests/slurm.rs.
+bash scripts/install-slurm.sh
 SHARED="${CELLUCID_SHARED:-$(cd .. && pwd)/shared}"
 if [ -f "$SHARED/peer/setup.sh" ]; then
   bash "$SHARED/peer/setup.sh" .venv-peer >/dev/null

@@ -340,6 +340,11 @@ fn size_estimates_grow_with_the_plan() {
     assert!(guide.estimated_seconds > 10.0 * quick.estimated_seconds, "{guide} vs {quick}");
     assert!(guide.disk_bytes > 10 * quick.disk_bytes);
     assert_eq!(guide.disk_bytes, guide.largest_export_bytes + (1 << 30) + guide.dataset_bytes);
+    // Memory covers the largest peak RSS stored (cellucid 0.9.2 at 500k x 20k: 7,896 MiB)
+    // and a quick sweep stays well under the 3 GiB of scripts/slurm/sweep-array.sh.
+    let no_optional = Plan::builtin("guide").unwrap().without_optional().size(&budget);
+    assert!(no_optional.memory_bytes > 7896 << 20, "{no_optional}");
+    assert!(quick.memory_bytes > 256 << 20 && quick.memory_bytes < 3 << 30, "{quick}");
     // More cores, less time; a known free disk is compared.
     let big = MachineBudget { cores: 16, free_disk_bytes: Some(1_000), ..budget };
     let fast = Plan::builtin("guide").unwrap().size(&big);
@@ -588,15 +593,62 @@ fn merge_is_the_union_without_duplicates() {
     assert!(e.to_string().contains("plan `q`"), "{e}");
 }
 
+fn slurm_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/slurm/sweep-array.sh")
+}
+
 #[test]
 fn slurm_script_is_valid_bash() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/slurm/sweep-array.sh");
+    let script = slurm_script();
     let text = std::fs::read_to_string(&script).unwrap();
     assert!(text.contains("#SBATCH --array=0-"));
     assert!(text.contains("--shard \"$ID/$SLURM_ARRAY_TASK_COUNT\""));
     assert!(text.contains("cellucid-bench merge"));
+    // The defaults must be schedulable on a 2-CPU node with 4 GB (sbatch options override them).
+    let sbatch = |key: &str| {
+        text.lines().find_map(|l| l.strip_prefix(&format!("#SBATCH --{key}="))).unwrap_or_else(|| panic!("no #SBATCH --{key}")).to_string()
+    };
+    assert!(sbatch("cpus-per-task").parse::<u32>().unwrap() <= 2);
+    let mem = sbatch("mem");
+    let gib: f64 = mem.strip_suffix('G').map(|g| g.parse().unwrap()).unwrap_or_else(|| mem.trim_end_matches('M').parse::<f64>().unwrap() / 1024.0);
+    assert!(gib <= 3.5, "--mem={mem}");
     let status = Command::new("bash").arg("-n").arg(&script).status().unwrap();
     assert!(status.success());
+}
+
+/// The script outside Slurm, with the array variables set and a stand-in binary that
+/// prints its arguments: stores are named by the plan file's stem, OUT_DIR and
+/// CELLUCID_WORK_DIR are used, extra arguments reach the sweep.
+#[test]
+fn slurm_script_names_stores_by_the_plan_file_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake-bench");
+    std::fs::write(&fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out_dir = dir.path().join("stores");
+    let run = |args: &[&str], work: Option<&str>| {
+        let mut c = Command::new("bash");
+        c.arg(slurm_script()).args(args).env("CELLUCID_BENCH", &fake).env("OUT_DIR", &out_dir);
+        c.env("SLURM_ARRAY_TASK_ID", "1").env("SLURM_ARRAY_TASK_COUNT", "2").env_remove("CELLUCID_WORK_DIR");
+        if let Some(w) = work {
+            c.env("CELLUCID_WORK_DIR", w);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    let store = format!("{}/tiny.shard1.jsonl", out_dir.display());
+    assert_eq!(
+        run(&["/some/where/tiny.toml", "--no-floor"], Some("/shared/work")),
+        ["sweep", "--plan", "/some/where/tiny.toml", "--shard", "1/2", "--resume", "--out", store.as_str(), "--work-dir", "/shared/work", "--no-floor"]
+    );
+    assert!(out_dir.is_dir(), "OUT_DIR is made");
+    let quick = format!("{}/quick.shard1.jsonl", out_dir.display());
+    assert_eq!(run(&["quick"], None), ["sweep", "--plan", "quick", "--shard", "1/2", "--resume", "--out", quick.as_str()]);
+    // Outside an array, or with a task id past the end, it says why.
+    let o = Command::new("bash").arg(slurm_script()).arg("quick").env("CELLUCID_BENCH", &fake).env_remove("SLURM_ARRAY_TASK_ID").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sbatch --array=0-N"));
 }
 
 const BUDGETED: &str = r#"

@@ -118,7 +118,7 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
     let (cells, skipped) = budgets.apply(&plan, cells, &machine);
     let size = plan.size_of(&cells, &machine);
     eprintln!(
-        "plan {}{}: {} cells, {} runs ({} timed), {} datasets; estimated {}; disk needed {}{}",
+        "plan {}{}: {} cells, {} runs ({} timed), {} datasets; estimated {}; disk needed {}{}; memory up to {}",
         plan.name,
         shard.map(|(i, n)| format!(" shard {i}/{n}")).unwrap_or_default(),
         size.cells,
@@ -130,7 +130,8 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
         match (size.fits_disk, machine.free_disk_bytes) {
             (Some(false), Some(free)) => format!(" — MORE THAN IS FREE ({} at {})", human_bytes(free), probe.display()),
             _ => String::new(),
-        }
+        },
+        human_bytes(size.memory_bytes)
     );
     if a.dry_run {
         scheduler::print_dropped(&dropped);

@@ -34,6 +34,16 @@
 //! Disk: the largest single export, uncompressed, plus 1 GiB for the physical floor's
 //! scratch files (it measures at most 512 MiB of an export, see `measure::floor`), plus the
 //! `.h5ad` of every distinct dataset (kept in the dataset cache).
+//!
+//! Memory (what one sweep process and its runs hold at once, for a batch job's `--mem`):
+//! per cell, the larger of one run's peak RSS and the floor's (the decoded payloads it
+//! compresses, at most 1 GiB as the floor samples 512 MiB on disk; on a tmpfs also its
+//! scratch files, at most 512 MiB), plus the whole uncompressed export when the target
+//! is a tmpfs (its pages are RAM, and a job's memory limit counts them), plus 128 MiB for
+//! the sweep process; the plan's figure is its largest cell's. A run's peak RSS is taken
+//! as `2 × the dataset's .h5ad + 256 MiB`: an upper bound of every run stored in
+//! docs/measurements (cellucid 0.9.2 reaches 2×, converting the matrix to CSC; ours stays
+//! near 1.05× on large datasets).
 
 use super::{Cell, Codec, Durability, Plan};
 use std::collections::BTreeMap;
@@ -133,6 +143,8 @@ pub struct PlanSize {
     pub dataset_bytes: u64,
     /// `largest_export_bytes + 1 GiB + dataset_bytes`.
     pub disk_bytes: u64,
+    /// The most memory the sweep and one run hold at once (see the module's "Memory").
+    pub memory_bytes: u64,
     /// Whether `disk_bytes` fits the budget's free disk, when that is known.
     pub fits_disk: Option<bool>,
     /// The same estimate per `[[block]]`, in plan order (generation not included).
@@ -155,7 +167,7 @@ impl fmt::Display for PlanSize {
         write!(
             f,
             "{} cells, {} runs ({} timed), {} datasets; about {} ({} running, {} generating); disk {} \
-             (largest export {}, datasets {})",
+             (largest export {}, datasets {}); memory {}",
             self.cells,
             self.runs,
             self.timed_runs,
@@ -166,6 +178,7 @@ impl fmt::Display for PlanSize {
             bytes(self.disk_bytes),
             bytes(self.largest_export_bytes),
             bytes(self.dataset_bytes),
+            bytes(self.memory_bytes),
         )?;
         if self.fits_disk == Some(false) {
             f.write_str(" — does NOT fit the free disk")?;
@@ -284,6 +297,18 @@ fn dataset_bytes(d: &DatasetSpec) -> f64 {
         + 1e6
 }
 
+/// Bytes of memory one run of `cell` needs while the sweep holds it (module docs, "Memory").
+fn memory_bytes(cell: &Cell) -> f64 {
+    let export = export_bytes(cell);
+    let run = 2.0 * dataset_bytes(&cell.dataset) + 256.0 * MIB;
+    let sample = crate::measure::floor::SAMPLE_BYTES as f64;
+    let (_, _, tmpfs) = target_costs(&cell.target);
+    let floor = export.min(2.0 * sample) + if tmpfs { export.min(sample) } else { 0.0 };
+    run.max(floor) + if tmpfs { export } else { 0.0 } + 128.0 * MIB
+}
+
+const MIB: f64 = (1u64 << 20) as f64;
+
 /// Seconds of one run of `cell`: the writer's own fit when it has one, else the default
 /// model.
 pub fn run_seconds(cell: &Cell, m: &MachineBudget) -> f64 {
@@ -363,6 +388,7 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
     }
     let largest = cells.iter().map(export_bytes).fold(0.0, f64::max);
     let disk = (largest + 2.0 * crate::measure::floor::SAMPLE_BYTES as f64 + data) as u64;
+    let memory = cells.iter().map(memory_bytes).fold(0.0, f64::max);
     PlanSize {
         cells: cells.len(),
         runs: total_runs,
@@ -374,6 +400,7 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
         largest_export_bytes: largest as u64,
         dataset_bytes: data as u64,
         disk_bytes: disk,
+        memory_bytes: memory as u64,
         fits_disk: m.free_disk_bytes.map(|free| disk <= free),
         blocks,
     }
