@@ -398,15 +398,11 @@ impl Results {
 
     /// The machines, deduplicated, described (every shard's, for a merged store).
     pub fn machine(&self) -> String {
-        let mut seen: Vec<String> = Vec::new();
-        for h in self.stores.iter().map(|s| &s.header) {
-            let all = if h.machines.is_empty() { std::slice::from_ref(&h.machine) } else { &h.machines[..] };
-            for d in all.iter().map(Machine::describe) {
-                if !seen.contains(&d) {
-                    seen.push(d);
-                }
-            }
-        }
+        let all = self.stores.iter().flat_map(|s| {
+            let h = &s.header;
+            if h.machines.is_empty() { std::slice::from_ref(&h.machine) } else { &h.machines[..] }
+        });
+        let seen = distinct(all.map(Machine::describe));
         if seen.is_empty() {
             "unknown machine".into()
         } else {
@@ -417,36 +413,24 @@ impl Results {
     /// The commits the measuring binaries were built from, deduplicated and shortened
     /// (`-dirty`: with uncommitted changes); every shard's, for a merged store.
     pub fn commits(&self) -> String {
-        let mut seen: Vec<String> = Vec::new();
-        for h in self.stores.iter().map(|s| &s.header) {
-            let all: Vec<&str> = if h.git_commits.is_empty() {
+        let all = self.stores.iter().flat_map(|s| {
+            let h = &s.header;
+            if h.git_commits.is_empty() {
                 vec![h.git_commit.as_deref().unwrap_or("unknown")]
             } else {
                 h.git_commits.iter().map(String::as_str).collect()
-            };
-            for c in all {
-                let short = match c.split_once('-') {
-                    Some((hash, rest)) => format!("{}-{rest}", hash.chars().take(10).collect::<String>()),
-                    None => c.chars().take(10).collect(),
-                };
-                if !seen.contains(&short) {
-                    seen.push(short);
-                }
             }
-        }
-        seen.join(", ")
+        });
+        let short = |c: &str| match c.split_once('-') {
+            Some((hash, rest)) => format!("{}-{rest}", hash.chars().take(10).collect::<String>()),
+            None => c.chars().take(10).collect(),
+        };
+        distinct(all.map(short)).join(", ")
     }
 
     /// The dates the stores were started (`YYYY-MM-DD`), deduplicated.
     pub fn date(&self) -> String {
-        let mut seen: Vec<String> = Vec::new();
-        for s in &self.stores {
-            let d: String = s.header.started.chars().take(10).collect();
-            if !seen.contains(&d) {
-                seen.push(d);
-            }
-        }
-        seen.join(", ")
+        distinct(self.stores.iter().map(|s| s.header.started.chars().take(10).collect())).join(", ")
     }
 
     /// Every scenario record of every store.
@@ -496,6 +480,17 @@ impl Results {
     pub fn plans(&self) -> String {
         self.stores.iter().map(|s| s.header.plan.as_str()).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// `items` without repeats, in order of first appearance.
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
 }
 
 #[cfg(test)]

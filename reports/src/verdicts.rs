@@ -72,13 +72,14 @@ pub fn matrix(input: &Input) -> Vec<VerdictRow> {
     let mut rows: Vec<VerdictRow> = Vec::new();
     for w in &input.writers {
         let one = input.only(w);
-        let phaseless = !one.plain().is_empty() && !scaling::has_phases(&one.plain());
+        let plain = one.plain();
+        let phaseless = !plain.is_empty() && !scaling::has_phases(&plain);
         // server-workflow compares kinds of output, so it reads every writer's cells.
         for v in verdicts(&one).into_iter().chain([server_workflow::verdict(input, w)]) {
             // A part rule a writer without phase reports could not be judged on, derived
             // from its whole runs instead (and from the bytes of identical folders).
             let v = match v.outcome {
-                Outcome::NotMeasured if phaseless => phaseless::verdict(input, w, &v.id).unwrap_or(v),
+                Outcome::NotMeasured if phaseless => phaseless::verdict(input, &plain, &v.id).unwrap_or(v),
                 _ => v,
             };
             let j = Judgement { writer: w.clone(), outcome: v.outcome, evidence: explain(&one, &v.id, v.outcome, v.evidence) };

@@ -58,20 +58,8 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeReport, StoreErro
                 )));
             }
         }
-        let machine_index = match machines.iter().position(|m| *m == c.header.machine) {
-            Some(i) => i,
-            None => {
-                machines.push(c.header.machine.clone());
-                machines.len() - 1
-            }
-        };
-        let commit_index = match commits.iter().position(|k| *k == c.header.git_commit) {
-            Some(i) => i,
-            None => {
-                commits.push(c.header.git_commit.clone());
-                commits.len() - 1
-            }
-        };
+        let machine_index = index_in(&mut machines, &c.header.machine);
+        let commit_index = index_in(&mut commits, &c.header.git_commit);
         match &mut header {
             None => header = Some(c.header.clone()),
             Some(h) if c.header.started < h.started => h.started = c.header.started.clone(),
@@ -138,4 +126,15 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeReport, StoreErro
     }
     report.samples_written = out.len();
     Ok(report)
+}
+
+/// The index of `item` in `list`, appended first if it is not there yet.
+fn index_in<T: PartialEq + Clone>(list: &mut Vec<T>, item: &T) -> usize {
+    match list.iter().position(|x| x == item) {
+        Some(i) => i,
+        None => {
+            list.push(item.clone());
+            list.len() - 1
+        }
+    }
 }

@@ -22,44 +22,41 @@ use crate::report::fmt_num;
 use crate::stats::{least_squares, power_fit};
 use crate::tables::Input;
 
-/// The derived verdict of rule `id` for `writer` (which reports no phases), from its own
-/// runs and, for bytes, its twins among the other writers' cells of `input`.
-pub fn verdict(input: &Input, writer: &str, id: &str) -> Option<Verdict> {
-    let own = input.only(writer).plain();
+/// The derived verdict of rule `id` for a writer that reports no phases, from its own
+/// cells `own` (buffered, warm: [`Input::plain`]) and, for bytes, their twins among the
+/// other writers' cells of `input`.
+pub fn verdict(input: &Input, own: &[CellRuns], id: &str) -> Option<Verdict> {
     match id {
-        "embeddings-cheap" => embeddings_cheap(input, &own),
-        "bytes-per-value" => bytes_per_value(input, &own),
-        "huge-means-genes" => huge_means_genes(input, &own),
-        "slow-means-genes" => slow_means_genes(&own),
-        "obs-linear-cells" => obs_linear(&own, Against::Cells),
-        "obs-linear-fields" => obs_linear(&own, Against::Fields),
-        "dense-graphs-explode" => dense_graphs(&own),
+        "embeddings-cheap" => embeddings_cheap(input, own),
+        "bytes-per-value" => bytes_per_value(input, own),
+        "huge-means-genes" => huge_means_genes(input, own),
+        "slow-means-genes" => slow_means_genes(own),
+        "obs-linear-cells" => obs_linear(own, Against::Cells),
+        "obs-linear-fields" => obs_linear(own, Against::Fields),
+        "dense-graphs-explode" => dense_graphs(own),
         _ => None,
     }
 }
 
-/// The run of a phase-reporting writer with the same export as `c` and exactly its
-/// bytes and files.
-fn twin<'a>(input: &Input<'a>, c: &CellRuns) -> Option<&'a Sample> {
+/// The cell of a phase-reporting writer with the same export as `c`, and its run with
+/// exactly `c`'s bytes and files.
+fn twin<'c, 'a>(input: &'c Input<'a>, c: &CellRuns) -> Option<(&'c CellRuns<'a>, &'a Sample)> {
     let s = c.first();
     let k = key(s, &["writer"]);
     input
         .cells
         .iter()
         .filter(|t| t.writer() != s.writer && t.first().phases.is_some())
-        .flat_map(|t| t.runs.iter().copied())
-        .find(|t| key(t, &["writer"]) == k && t.bytes_apparent == s.bytes_apparent && t.files == s.files)
+        .find_map(|t| {
+            let run = t.runs.iter().copied().find(|r| key(r, &["writer"]) == k && r.bytes_apparent == s.bytes_apparent && r.files == s.files)?;
+            Some((t, run))
+        })
 }
 
 /// The twins' cells: for each of the writer's cells with a twin, all runs of the twin's
 /// cell.
 fn twin_cells<'a>(input: &Input<'a>, own: &[CellRuns]) -> Vec<CellRuns<'a>> {
-    own.iter()
-        .filter_map(|c| {
-            let t = twin(input, c)?;
-            input.cells.iter().find(|tc| tc.writer() == t.writer && tc.first().cell_id == t.cell_id).cloned()
-        })
-        .collect()
+    own.iter().filter_map(|c| twin(input, c).map(|(t, _)| t.clone())).collect()
 }
 
 /// For each of the writer's cells with a twin: (the part's bytes / the folder's bytes).
@@ -69,7 +66,7 @@ fn byte_shares(input: &Input, own: &[CellRuns], part: &str, all_genes_only: bool
         .iter()
         .filter(|c| c.enough() && !(all_genes_only && c.first().gene_panel().is_some()))
         .filter_map(|c| {
-            let t = twin(input, c)?;
+            let (_, t) = twin(input, c)?;
             let p = t.phase(part)?;
             twin_writer.get_or_insert_with(|| t.writer.clone());
             Some(p.bytes as f64 / c.first().bytes_apparent.max(1) as f64)
