@@ -133,10 +133,13 @@ fn filesystems_plan_covers_every_target_and_durability() {
     let plan = Plan::builtin("filesystems").unwrap();
     let cells = plan.cells();
     let targets: HashSet<&str> = cells.iter().map(|c| c.target.as_str()).collect();
-    assert_eq!(targets, HashSet::from(["tmpfs", "disk", "xfs", "btrfs", "sshfs", "sshfs:20ms"]));
-    // local: 2 sizes x 2 settings x 5 targets x 2 durabilities; latency: 1 size x 2
-    // settings x 3 targets (tmpfs and sshfs beside sshfs:20ms for the ratios) x 2.
-    assert_eq!(cells.len(), 2 * 2 * 5 * 2 + 2 * 3 * 2);
+    assert_eq!(targets, HashSet::from(["tmpfs", "disk", "xfs", "btrfs", "sshfs", "exfat", "ntfs", "sshfs:20ms"]));
+    // local: 2 sizes x 2 settings x 7 targets x 2 durabilities; latency: 1 size x 2
+    // settings x 3 targets (tmpfs and sshfs beside sshfs:20ms for the ratios) x 2;
+    // writers: the two Python writers on 3 targets (ours there is a `local` cell already).
+    assert_eq!(cells.len(), 2 * 2 * 7 * 2 + 2 * 3 * 2 + 2 * 3);
+    let writers: HashSet<&str> = cells.iter().map(|c| c.writer.as_str()).collect();
+    assert_eq!(writers, HashSet::from(["cellucid-bench", "cellucid-py-0.9.2", "cellucid-py-0.0.9"]));
 }
 
 #[test]
