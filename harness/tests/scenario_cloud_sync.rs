@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 use support::{is_root, mounts_under};
 
 /// The fields every record has (`scenario-interface.md`, and the README's `cloud-sync`).
-const FIELDS: [&str; 22] = [
+const FIELDS: [&str; 25] = [
     "scenario", "writer", "target", "export_s", "unwatched_export_s", "slowdown", "sync_complete_s",
     "bytes_exported", "bytes_transferred", "transfer_ratio", "samples", "looked_complete",
     "partial_looking_complete", "first_partial_problem", "validate_failures", "sync_timeouts",
-    "failed_exports", "error", "daemon", "dataset", "settings", "runs",
+    "sync_stalls", "first_stall", "after_rescan_s", "failed_exports", "error", "daemon", "dataset",
+    "settings", "runs",
 ];
 
 /// Why these tests cannot run here, if they cannot.
@@ -100,6 +101,7 @@ fn both_daemons_sync_a_small_export_completely_and_leave_nothing() {
             assert!(r[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {r:#}");
         }
         assert_eq!(r["sync_timeouts"], 0, "the export synced completely: {r:#}");
+        assert_eq!(r["sync_stalls"], 0, "the daemon never sat idle with the copy incomplete: {r:#}");
         assert_eq!(r["validate_failures"], 0, "the complete remote copy is a valid export: {r:#}");
         assert!(r["bytes_exported"].as_u64().is_some_and(|b| b > 0), "{r:#}");
         assert!(r["bytes_transferred"].as_u64().is_some_and(|b| b > 0), "{r:#}");

@@ -84,11 +84,21 @@ fn judge(d: &Value, target: &str) -> Judged {
     let timeouts = count(d, "sync_timeouts");
     match num(d, "sync_complete_s") {
         Some(t) => parts.push(format!("remote copy complete {} s after the export", fmt_num(t))),
-        None if timeouts > 0 => parts.push("the remote copy never completed".into()),
+        None if timeouts + count(d, "sync_stalls") > 0 => parts.push("the remote copy never completed by itself".into()),
         None => {}
     }
     if timeouts > 0 {
         parts.push(format!("{timeouts} run(s) not synced before the timeout"));
+        harm = true;
+    }
+    let stalls = count(d, "sync_stalls");
+    if stalls > 0 {
+        let held = d["first_stall"].as_str().unwrap_or("part of the export");
+        let after = match num(d, "after_rescan_s") {
+            Some(t) => format!("complete {} s after a forced rescan", fmt_num(t)),
+            None => "not complete after a forced rescan either".into(),
+        };
+        parts.push(format!("in {stalls} run(s) the daemon went idle with the remote copy incomplete ({held}; {after})"));
         harm = true;
     }
     if let (Some(t), Some(b), Some(r)) = (num(d, "bytes_transferred"), num(d, "bytes_exported"), num(d, "transfer_ratio")) {
@@ -188,7 +198,19 @@ mod tests {
         stalled["sync_timeouts"] = json!(2);
         let (o, e) = outcome(&[record("syncthing", stalled)]);
         assert_eq!(o, Outcome::Holds);
-        assert!(e.contains("the remote copy never completed, 2 run(s) not synced before the timeout"), "{e}");
+        assert!(e.contains("the remote copy never completed by itself, 2 run(s) not synced before the timeout"), "{e}");
+
+        let mut idle = clean(1.0, 1.0, 0);
+        idle["sync_complete_s"] = Value::Null;
+        idle["sync_stalls"] = json!(3);
+        idle["first_stall"] = json!("748 of 2011 files");
+        idle["after_rescan_s"] = json!(4.5);
+        let (o, e) = outcome(&[record("syncthing", idle)]);
+        assert_eq!(o, Outcome::Holds);
+        assert!(
+            e.contains("in 3 run(s) the daemon went idle with the remote copy incomplete (748 of 2011 files; complete 4.50 s after a forced rescan)"),
+            "{e}"
+        );
 
         let mut invalid = clean(1.0, 1.0, 0);
         invalid["validate_failures"] = json!(1);

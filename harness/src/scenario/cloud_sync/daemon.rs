@@ -35,6 +35,12 @@ pub trait SyncDaemon {
     fn busy(&mut self) -> anyhow::Result<bool>;
     /// A counter of the bytes the sync has moved between the two sides so far.
     fn bytes_transferred(&mut self) -> anyhow::Result<u64>;
+    /// Asks the daemon to look at the whole watched folder again, as its periodic full
+    /// rescan would (Syncthing's is hourly): what ends a stall (see `runs.rs`). Daemons
+    /// that see every write themselves (a FUSE mount) have nothing to do.
+    fn rescan(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Stops the daemons and removes everything they had (also done on drop).
     fn teardown(self: Box<Self>) -> Result<(), TargetError>;
 }

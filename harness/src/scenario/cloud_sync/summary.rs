@@ -46,7 +46,10 @@ pub fn record(target: &str, daemon_version: &str, cell: &Cell, validates: bool, 
         "partial_looking_complete": validates.then(|| sum(|j| j.failed)),
         "first_partial_problem": sampled.iter().find_map(|j| j.first_problem.clone()),
         "validate_failures": validates.then(|| runs.iter().filter(|r| r.remote_valid == Some(false)).count()),
-        "sync_timeouts": runs.iter().filter(|r| ok_watched(r) && r.sync_complete_s.is_none()).count(),
+        "sync_timeouts": runs.iter().filter(|r| ok_watched(r) && r.sync_complete_s.is_none() && r.stalled.is_none()).count(),
+        "sync_stalls": runs.iter().filter(|r| r.stalled.is_some()).count(),
+        "first_stall": runs.iter().find_map(|r| r.stalled.clone()),
+        "after_rescan_s": med(runs, Kind::Watched, |r| r.after_rescan_s),
         "failed_exports": runs.iter().filter(|r| r.error.is_some()).count(),
         "error": runs.iter().find_map(|r| r.error.clone()),
         "daemon": daemon_version,
@@ -71,6 +74,8 @@ mod tests {
             error: export_s.is_none().then(|| "error: disk full".to_string()),
             bytes_exported: 1000,
             sync_complete_s: sync,
+            stalled: None,
+            after_rescan_s: None,
             bytes_transferred: sent,
             remote_valid: sync.map(|_| true),
             judged: None,
@@ -90,25 +95,27 @@ mod tests {
             run(Kind::Unwatched, Some(1.0), None, None),
             run(Kind::Watched, None, None, Some(10)),
             sampled,
+            Run { stalled: Some("748 of 2011 files".into()), after_rescan_s: Some(3.0), ..run(Kind::Watched, Some(1.3), None, Some(700)) },
         ];
         let r = record("syncthing", "syncthing v1", &cell, true, &opts, &runs);
         assert_eq!(r["scenario"], "cloud-sync");
         assert_eq!(r["writer"], "cellucid-bench");
         assert_eq!(r["target"], "syncthing");
         assert_eq!(r["export_s"], 1.3, "the failed run has no time and the sampled one is left out");
+        assert_eq!((r["sync_stalls"].as_u64(), r["first_stall"].as_str(), r["after_rescan_s"].as_f64()), (Some(1), Some("748 of 2011 files"), Some(3.0)));
         assert_eq!(r["unwatched_export_s"], 1.0);
         assert_eq!(r["slowdown"], 1.3);
         assert_eq!(r["sync_complete_s"], 2.0);
         assert_eq!(r["bytes_exported"], 1000);
-        assert_eq!(r["bytes_transferred"], 1750);
-        assert_eq!(r["transfer_ratio"], 1.75);
+        assert_eq!(r["bytes_transferred"], 1500);
+        assert_eq!(r["transfer_ratio"], 1.5);
         assert_eq!((r["samples"].as_u64(), r["looked_complete"].as_u64(), r["partial_looking_complete"].as_u64()), (Some(7), Some(3), Some(2)));
         assert_eq!(r["first_partial_problem"], "var_manifest.json: missing");
         assert_eq!(r["validate_failures"], 0);
         assert_eq!(r["sync_timeouts"], 1);
         assert_eq!(r["failed_exports"], 1);
         assert_eq!(r["error"], "error: disk full");
-        assert_eq!(r["runs"].as_array().map(Vec::len), Some(6));
+        assert_eq!(r["runs"].as_array().map(Vec::len), Some(7));
         let anndata = record("syncthing", "syncthing v1", &cell, false, &opts, &runs);
         assert!(anndata["partial_looking_complete"].is_null() && anndata["validate_failures"].is_null());
     }

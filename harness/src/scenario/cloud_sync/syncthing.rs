@@ -240,6 +240,11 @@ impl SyncDaemon for Syncthing {
         Ok(total("inBytesTotal") + total("outBytesTotal"))
     }
 
+    fn rescan(&mut self) -> anyhow::Result<()> {
+        self.send.api.post(&format!("/rest/db/scan?folder={FOLDER}"), &json!({})).context("syncthing db/scan")?;
+        Ok(())
+    }
+
     fn teardown(mut self: Box<Self>) -> Result<(), TargetError> {
         let problems = self.guard.teardown();
         if problems.is_empty() {
