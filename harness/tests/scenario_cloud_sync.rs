@@ -82,7 +82,8 @@ fn both_daemons_sync_a_small_export_completely_and_leave_nothing() {
     let work = work_dir();
     let mut records: Vec<Value> = Vec::new();
     let executor = Executor::with_launcher(bin());
-    run_with(&[ours()], work.path(), &Options::small(), &executor, &mut |r| {
+    // cellucid 0.9.5 cannot write q8 + gzip 6: it is left out, not recorded as failing.
+    run_with(&[ours(), builtin::py_095()], work.path(), &Options::small(), &executor, &mut |r| {
         records.push(r.clone());
         Ok(())
     })
