@@ -751,6 +751,10 @@ fn a_writer_fit_separates_start_up_from_per_value_cost() {
     let f = WriterFit::fit(&[(1.0, 0.1, 4.8), (1.0, 0.4, 4.6)]).unwrap();
     assert!(f.scale == 1.0 && f.fixed_s > 4.0 && f.fixed_s < 4.8, "{f:?}");
     assert!(WriterFit::fit(&[]).is_none());
+    // One size that ran faster than the default per-value cost alone: that cost is
+    // scaled down to it, with no start-up (not a start-up of 0 and the default cost).
+    let f = WriterFit::fit(&[(1.0, 180.0, 83.0)]).unwrap();
+    assert!(f.fixed_s == 0.0 && (f.scale - 83.0 / 180.0).abs() < 1e-12, "{f:?}");
 }
 
 #[test]

@@ -212,8 +212,11 @@ fn clear(daemon: &mut dyn SyncDaemon, timeout: Duration) -> Result<()> {
     let watched = daemon.watched().to_path_buf();
     tree::empty(&watched, daemon.own_names()).with_context(|| format!("cannot empty {}", watched.display()))?;
     // A rescan first: a folder a stalled run left behind may hold files the daemon
-    // never saw, whose removal it would not notice either.
-    daemon.rescan()?;
+    // never saw, whose removal it would not notice either. Only a help: a refused one
+    // leaves the wait below to judge.
+    if let Err(e) = daemon.rescan() {
+        eprintln!("{}: rescan before the next run refused ({e:#}); waiting for the daemon instead", daemon.name());
+    }
     match wait_synced(daemon, Instant::now(), timeout)? {
         Synced::Complete(_) => Ok(()),
         _ => anyhow::bail!(
@@ -274,10 +277,15 @@ fn rescan_if_stalled(daemon: &mut dyn SyncDaemon, synced: Synced, timeout: Durat
         Synced::Complete(t) => (Some(t), None, None),
         Synced::TimedOut => (None, None, None),
         Synced::Stalled(held) => {
-            daemon.rescan()?;
-            let after = match wait_synced(daemon, Instant::now(), timeout)? {
-                Synced::Complete(t) => Some(t),
-                _ => None,
+            let after = match daemon.rescan() {
+                Ok(()) => match wait_synced(daemon, Instant::now(), timeout)? {
+                    Synced::Complete(t) => Some(t),
+                    _ => None,
+                },
+                Err(e) => {
+                    eprintln!("{}: the rescan after a stall was refused ({e:#})", daemon.name());
+                    None
+                }
             };
             (None, Some(held), after)
         }

@@ -37,6 +37,8 @@ pub const TARGET: &str = "syncthing";
 const FOLDER: &str = "cellucid-export";
 /// Seconds the watcher gathers changes before a scan (see the module doc).
 const WATCH_DELAY_S: u32 = 1;
+/// How long a refused rescan request is repeated (see `rescan`).
+const RESCAN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 /// The folder marker Syncthing requires in a folder's root before it syncs it.
 const MARKER: &str = ".stfolder";
 
@@ -241,8 +243,17 @@ impl SyncDaemon for Syncthing {
     }
 
     fn rescan(&mut self) -> anyhow::Result<()> {
-        self.send.api.post(&format!("/rest/db/scan?folder={FOLDER}"), &json!({})).context("syncthing db/scan")?;
-        Ok(())
+        // Syncthing refuses a scan while the folder is still starting or busy, and may
+        // reset the connection doing so: the request is repeated for a while.
+        let path = format!("/rest/db/scan?folder={FOLDER}");
+        let started = std::time::Instant::now();
+        loop {
+            match self.send.api.post(&path, &json!({})) {
+                Ok(_) => return Ok(()),
+                Err(_) if started.elapsed() < RESCAN_PATIENCE => std::thread::sleep(std::time::Duration::from_secs(1)),
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("syncthing db/scan, tried for {RESCAN_PATIENCE:?}"))),
+            }
+        }
     }
 
     fn teardown(mut self: Box<Self>) -> Result<(), TargetError> {
