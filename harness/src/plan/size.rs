@@ -106,7 +106,7 @@ impl WriterFit {
         // Runs faster than the default per-value cost alone say that cost is too high:
         // it is scaled down to them (0.9.2's 200k x 20k f32 run took 83 s where the
         // default model said 180 s; unscaled, its 500k cell was predicted at 449 s a run
-        // and skipped, where it takes ~200 s).
+        // and skipped, where it takes 110 s).
         let median = |mut v: Vec<f64>| {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
