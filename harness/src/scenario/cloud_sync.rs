@@ -12,10 +12,11 @@
 //! For each daemon and writer, after one untimed warm-up export, interleaved (`repeats`
 //! pairs, the order alternating): an export into the watched folder and one into an
 //! unwatched folder on the same filesystem, then `sampled_runs` more watched exports
-//! while the remote copy is sampled (`runs.rs`, `sampler.rs`). The record (`summary.rs`): the export's time watched and
-//! unwatched and their ratio, the time from the export's end until the remote copy is
-//! complete, the bytes the sync moved against the bytes exported (an export staged and
-//! renamed into place may travel twice), and how many samples of the remote copy looked
+//! while the remote copy is sampled (`runs.rs`, `sampler.rs`). The record
+//! (`summary.rs`): the export's time watched and unwatched and their ratio, the time
+//! from the export's end until the remote copy is complete (or that the daemon stalled),
+//! the bytes the sync moved against the bytes exported (an export staged and renamed
+//! into place may travel twice), and how many samples of the remote copy looked
 //! complete (identity and obs manifest present) but failed `validate`.
 //!
 //! Writers run exactly as the sweep runs them (their command template, the sweep's

@@ -82,16 +82,16 @@ fn judge(d: &Value, target: &str) -> Judged {
         _ => parts.push(format!("no export to compare ({})", d["error"].as_str().unwrap_or("no timings"))),
     }
     let timeouts = count(d, "sync_timeouts");
+    let stalls = count(d, "sync_stalls");
     match num(d, "sync_complete_s") {
         Some(t) => parts.push(format!("remote copy complete {} s after the export", fmt_num(t))),
-        None if timeouts + count(d, "sync_stalls") > 0 => parts.push("the remote copy never completed by itself".into()),
+        None if timeouts + stalls > 0 => parts.push("the remote copy never completed by itself".into()),
         None => {}
     }
     if timeouts > 0 {
         parts.push(format!("{timeouts} run(s) not synced before the timeout"));
         harm = true;
     }
-    let stalls = count(d, "sync_stalls");
     if stalls > 0 {
         let held = d["first_stall"].as_str().unwrap_or("part of the export");
         let after = match num(d, "after_rescan_s") {

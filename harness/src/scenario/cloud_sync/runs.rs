@@ -10,9 +10,10 @@
 //! [`STALL`] has *stalled*: it lost track of some writes (Syncthing's watcher misses
 //! files written into a folder it has not watched yet, and only its hourly full rescan
 //! finds them). The run records the stall (how many files the remote had), then asks the
-//! daemon to rescan and records how long the copy then took (`after_rescan_s`). A *sampled* run does the same while a [`Sampler`] copies the remote
-//! export aside; its copying competes with the export and the sync, so sampled runs are
-//! kept out of the timings.
+//! daemon to rescan and records how long the copy then took (`after_rescan_s`). A
+//! *sampled* run does the same while a [`Sampler`] copies the remote export aside; its
+//! copying competes with the export and the sync, so sampled runs are kept out of the
+//! timings.
 
 use super::daemon::SyncDaemon;
 use super::sampler::{self, Judged, Sampler};
@@ -228,8 +229,6 @@ fn clear(daemon: &mut dyn SyncDaemon, timeout: Duration) -> Result<()> {
     }
 }
 
-/// Polls until the daemon is idle and the remote copy equals the watched folder; the
-/// seconds since `since`, or `None` after `timeout`.
 /// How a wait for the sync ended.
 #[derive(Clone, Debug, PartialEq)]
 enum Synced {
@@ -240,6 +239,9 @@ enum Synced {
     TimedOut,
 }
 
+/// Polls until the daemon is idle and the remote copy equals the watched folder (the
+/// seconds since `since`), the daemon has been idle for [`STALL`] without that, or
+/// `timeout` has passed.
 fn wait_synced(daemon: &mut dyn SyncDaemon, since: Instant, timeout: Duration) -> Result<Synced> {
     let skip = daemon.own_names();
     let mut idle_since = None;
