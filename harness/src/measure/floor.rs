@@ -10,6 +10,15 @@
 //! A perfect exporter overlaps CPU and I/O, so the floor is the largest of the three, and
 //! `efficiency = floor / actual` (1.0 means the export is as fast as the hardware allows).
 //!
+//! The floor is measured right after a run, whose dirty pages (hundreds of MB on ext4)
+//! would otherwise be written back during the floor's timed writes and slow them: the
+//! floor came out above the run's own time (efficiency above 100 % on the local disk in
+//! the guide's table 9).
+//! So every timed step starts with no dirty pages ([`settle`], untimed), and each bound is
+//! the best of two tries. Noise can still leave a floor a little above a fast run; as a
+//! floor is a lower bound by definition, [`efficiency`] caps the ratio at 1 (the floor's
+//! own seconds stay in the sample for anyone who wants the raw ratio).
+//!
 //! Exports larger than [`SAMPLE_BYTES`] on disk are measured on an evenly spaced subset of
 //! their files (every k-th in name order) and the three times scaled up by the share of
 //! bytes (codec, seq_write) and of files (create) the subset holds. Gene files of one
@@ -80,7 +89,22 @@ fn payloads_of_files(dir: &Path, files: &[String]) -> io::Result<(Vec<Vec<u8>>, 
     Ok((payloads, sizes))
 }
 
+/// Writes back every dirty page of the machine (untimed), so that a timed step does not
+/// pay for earlier writes (the run's, or the previous try's).
+fn settle() {
+    // SAFETY: sync(2) has no preconditions and cannot fail.
+    unsafe { libc::sync() };
+}
+
+/// `floor / actual`, at most 1: the floor is a lower bound on the time, so a run faster
+/// than its measured floor means the floor was measured a little high, not that the
+/// run beat the hardware.
+pub fn efficiency(floor_s: f64, wall_s: f64) -> f64 {
+    (floor_s / wall_s.max(1e-9)).min(1.0)
+}
+
 fn time<F: FnOnce() -> io::Result<()>>(f: F) -> io::Result<Duration> {
+    settle();
     let t = Instant::now();
     f()?;
     Ok(t.elapsed())
@@ -211,5 +235,13 @@ mod tests {
         assert_eq!(f.floor_s, f.codec_s.max(f.create_s).max(f.seq_write_s));
         assert_eq!(f.sampled_share, 1.0, "a small folder is measured whole");
         assert_eq!(fs::read_dir(scratch.path()).expect("ls").count(), 0, "scratch files removed");
+    }
+
+    #[test]
+    fn efficiency_is_floor_over_actual_and_never_above_one() {
+        assert_eq!(efficiency(0.5, 2.0), 0.25);
+        assert_eq!(efficiency(1.0, 1.0), 1.0);
+        assert_eq!(efficiency(3.35, 1.0), 1.0, "a floor measured above the run is capped");
+        assert_eq!(efficiency(0.1, 0.0), 1.0, "a zero wall time does not divide by zero");
     }
 }

@@ -66,7 +66,7 @@ impl Measurer {
         }
         if let Some(f) = self.floors.get(&id) {
             sample.floor = serde_json::to_value(f).ok();
-            sample.efficiency = Some(f.floor_s / sample.wall_s.max(1e-9));
+            sample.efficiency = Some(floor::efficiency(f.floor_s, sample.wall_s));
         }
         sample.target_info = target.info_now().ok().map(|i| {
             serde_json::json!({"fs_type": i.fs_type, "mount_options": i.mount_options, "free_bytes": i.free_bytes, "total_bytes": i.total_bytes, "device": i.device})
