@@ -14,7 +14,7 @@
 //! would otherwise be written back during the floor's timed writes and slow them: the
 //! floor came out above the run's own time (efficiency above 100 % on the local disk in
 //! the guide's table 9).
-//! So every timed step starts with no dirty pages ([`settle`], untimed), and each bound is
+//! So every timed step starts with no dirty pages (`sync`, untimed), and each bound is
 //! the best of two tries. Noise can still leave a floor a little above a fast run; as a
 //! floor is a lower bound by definition, [`efficiency`] caps the ratio at 1 (the floor's
 //! own seconds stay in the sample for anyone who wants the raw ratio). Measured after the
@@ -92,13 +92,6 @@ fn payloads_of_files(dir: &Path, files: &[String]) -> io::Result<(Vec<Vec<u8>>, 
     Ok((payloads, sizes))
 }
 
-/// Writes back every dirty page of the machine (untimed), so that a timed step does not
-/// pay for earlier writes (the run's, or the previous try's).
-fn settle() {
-    // SAFETY: sync(2) has no preconditions and cannot fail.
-    unsafe { libc::sync() };
-}
-
 /// `floor / actual`, at most 1: the floor is a lower bound on the time, so a run faster
 /// than its measured floor means the floor was measured a little high, not that the
 /// run beat the hardware.
@@ -106,8 +99,9 @@ pub fn efficiency(floor_s: f64, wall_s: f64) -> f64 {
     (floor_s / wall_s.max(1e-9)).min(1.0)
 }
 
+/// Times `f`, after writing back the dirty pages of the run and of the previous try.
 fn time<F: FnOnce() -> io::Result<()>>(f: F) -> io::Result<Duration> {
-    settle();
+    crate::target::tools::write_back_dirty_pages();
     let t = Instant::now();
     f()?;
     Ok(t.elapsed())

@@ -65,7 +65,6 @@ pub fn run(executor: &Executor, writer: &Writer, cell: &Cell, paths: &RunPaths, 
         cmd = t.wrap(cmd);
     }
     // As the sweep: no earlier run's dirty pages are written back during this one.
-    // SAFETY: sync(2) takes no arguments, touches no memory of ours and cannot fail.
-    unsafe { libc::sync() };
+    crate::target::tools::write_back_dirty_pages();
     executor.run(&cmd).with_context(|| format!("cannot run {}", writer.name))
 }

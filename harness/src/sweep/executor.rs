@@ -44,8 +44,7 @@ pub fn run_once(executor: &Executor, writer: &Writer, cell: &Cell, target: &Targ
     // runs, datasets and floors cannot land in this one (the guide plan interleaves
     // 40 GB exports with 1 MB ones). A buffered export still pays for its own
     // write-back, as a user's would.
-    // SAFETY: sync has no preconditions.
-    unsafe { libc::sync() };
+    crate::target::tools::write_back_dirty_pages();
     if cell.cold_cache {
         target.drop_caches().map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -180,8 +180,7 @@ impl Target {
     pub fn drop_caches(&self) -> Result<(), TargetError> {
         let name = self.spec.name();
         tools::require_root(&name)?;
-        // SAFETY: sync has no preconditions.
-        unsafe { libc::sync() };
+        tools::write_back_dirty_pages();
         std::fs::write("/proc/sys/vm/drop_caches", b"3\n")
             .map_err(|e| tools::io_failed(&name, "drop_caches", format!("/proc/sys/vm/drop_caches: {e}")))
     }

@@ -32,6 +32,13 @@ pub fn require(target: &str, tool: &str, package: &str) -> Result<PathBuf, Targe
     })
 }
 
+/// Writes back every dirty page of the machine (sync(2)). Measurements call it, untimed,
+/// before a timed step, so that earlier writes are not paid for inside it.
+pub fn write_back_dirty_pages() {
+    // SAFETY: sync has no preconditions and cannot fail.
+    unsafe { libc::sync() };
+}
+
 /// `Skipped` unless the effective user is root.
 pub fn require_root(target: &str) -> Result<(), TargetError> {
     // SAFETY: geteuid has no preconditions and cannot fail.
