@@ -354,6 +354,14 @@ fn size_estimates_grow_with_the_plan() {
     assert!(fast.estimated_seconds < guide.estimated_seconds);
     assert_eq!(fast.fits_disk, Some(false));
     assert!(fast.to_string().contains("does NOT fit"));
+    // With 4 GB of RAM, the 500k x 20k cells of the reference (8.3 GB measured) are listed
+    // as not fitting, ours (4.3 GB measured) too, and nothing of the quick plan is.
+    let small = MachineBudget { ram_bytes: Some(4_000_000_000), ..MachineBudget::default() };
+    let over = Plan::builtin("guide").unwrap().without_optional().size(&small).over_memory;
+    assert!(over.iter().any(|(l, _)| l.contains("500000x20000") && l.contains("cellucid-py-0.9.2")), "{over:?}");
+    assert!(over.iter().all(|(_, b)| *b > 4_000_000_000));
+    assert!(Plan::builtin("quick").unwrap().size(&small).over_memory.is_empty());
+    assert!(guide.over_memory.is_empty(), "RAM unknown: nothing listed");
 }
 
 // ---------------------------------------------------------------- store

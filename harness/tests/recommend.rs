@@ -135,3 +135,29 @@ fn recommend_for_a_declared_writer_calibrates_it_on_what_it_can_express() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("no writer \"nope\" (known: cellucid-bench, cellucid-py-0.9.2"));
 }
+
+/// `recommend` predicts the writer's peak memory and warns when it exceeds the RAM
+/// available: a dataset of 10⁹ cells cannot fit on any machine this runs on, 10⁴ cells
+/// fits on every one. Stored results stand in for calibration (fast, no exports).
+#[test]
+fn recommend_predicts_peak_memory_and_warns_when_it_exceeds_ram() {
+    let store = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/measurements/2026-12-02/guide.jsonl");
+    let run = |cells: &str, json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cellucid-bench"));
+        cmd.args(["recommend", "--cells", cells, "--genes", "20000", "--density", "0.05", "--results", store]);
+        if json {
+            cmd.arg("--json");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let huge = run("1000000000", false);
+    assert!(huge.contains("memory: cellucid-bench peaks at about") && huge.contains("MORE than the"), "{huge}");
+    let small = run("10000", false);
+    assert!(small.contains("memory: cellucid-bench peaks at about") && !small.contains("MORE than"), "{small}");
+    let v: serde_json::Value = serde_json::from_str(&run("10000", true)).unwrap();
+    let peak = v["peak_memory_bytes"].as_u64().unwrap();
+    // 10,000 × 20,000 at 5 %: an 80 MB matrix; ours holds about it once, plus start-up.
+    assert!(peak > 80_000_000 && peak < 300_000_000, "{peak}");
+}

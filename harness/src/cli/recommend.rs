@@ -303,8 +303,17 @@ pub fn run(a: RecommendArgs) -> Result<ExitCode> {
     let model = Model::fit(&observations);
     let rec = recommend(&model, cells, genes, budget);
     let fit_error = |key: Setting| model.get(key).map_or(0.0, |m| m.time_fit_error);
+    let writer_name = writer.as_ref().map_or(crate::writer::OURS, |w| w.name.as_str());
+    let memory = PeakMemory::predict(writer_name, cells, genes, density);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "recommendation": rec, "model": model, "source": source }))?);
+        let json = serde_json::json!({
+            "recommendation": rec,
+            "model": model,
+            "source": source,
+            "peak_memory_bytes": memory.peak_bytes,
+            "available_ram_bytes": memory.available_bytes,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -343,6 +352,7 @@ pub fn run(a: RecommendArgs) -> Result<ExitCode> {
             println!("       {}", describe(c, genes));
         }
     }
+    println!("\n{}", memory.describe(writer_name));
     // What all genes would cost, for the trade-off.
     if let Some(c) = rec.candidates.iter().filter(|c| c.all_genes).min_by(|x, y| x.cost.total_cmp(&y.cost)) {
         if rec.best.as_ref().is_none_or(|b| !b.all_genes) {
@@ -350,4 +360,34 @@ pub fn run(a: RecommendArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A writer's predicted peak memory for the user's dataset, against the RAM available now.
+struct PeakMemory {
+    peak_bytes: u64,
+    available_bytes: Option<u64>,
+}
+
+impl PeakMemory {
+    /// The writer's memory model (`plan::memory`) on a dataset of this size: the matrix
+    /// at `density`, the default obs and embeddings, no graph (a graph adds about 36
+    /// bytes an edge).
+    fn predict(writer: &str, cells: u64, genes: u64, density: f64) -> PeakMemory {
+        let spec = DatasetSpec { cells: cells as usize, genes: genes as usize, density, ..DatasetSpec::default() };
+        let peak = crate::plan::MemoryModel::for_writer(writer).peak_bytes(&spec);
+        PeakMemory { peak_bytes: peak as u64, available_bytes: crate::plan::available_ram_bytes() }
+    }
+
+    fn describe(&self, writer: &str) -> String {
+        let gb = |b: u64| fmt_num(b as f64 / 1e9);
+        let line = format!("memory: {writer} peaks at about {} GB on this dataset", gb(self.peak_bytes));
+        match self.available_bytes {
+            Some(avail) if self.peak_bytes > avail => format!(
+                "{line}, MORE than the {} GB available now: it may be killed by the OOM killer (free memory, or export on a larger machine)",
+                gb(avail)
+            ),
+            Some(avail) => format!("{line} ({} GB available now)", gb(avail)),
+            None => line,
+        }
+    }
 }

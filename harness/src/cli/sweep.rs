@@ -114,6 +114,7 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
     let probe = a.work_dir.ancestors().find(|p| p.exists()).unwrap_or(std::path::Path::new("."));
     machine.free_disk_bytes = crate::target::info::query(probe).ok().map(|i| i.free_bytes);
     machine.writer_fits = budget::fits_from_samples(&cells, &calibration, &machine);
+    machine.memory_scales = budget::memory_scales_from_samples(&cells, &calibration);
     let budgets = budget::Budgets::new(&plan, &cells, &writers);
     let (cells, skipped) = budgets.apply(&plan, cells, &machine);
     let size = plan.size_of(&cells, &machine);
@@ -133,6 +134,7 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
         },
         human_bytes(size.memory_bytes)
     );
+    warn_over_memory(&size, &machine);
     if a.dry_run {
         scheduler::print_dropped(&dropped);
         for s in &skipped {
@@ -232,4 +234,18 @@ pub fn merge(a: MergeArgs) -> Result<ExitCode> {
         a.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per cell whose predicted peak memory exceeds the RAM available now: such a
+/// run may be killed by the kernel's OOM killer (stored as failed) or push the machine
+/// into swap, which would slow every run measured after it.
+fn warn_over_memory(size: &crate::plan::PlanSize, machine: &MachineBudget) {
+    let Some(ram) = machine.ram_bytes else { return };
+    for (label, bytes) in &size.over_memory {
+        eprintln!(
+            "warning: cell {label} may not fit in RAM: predicted peak {} (its writer's memory model, see `plan::memory`), {} available",
+            human_bytes(*bytes),
+            human_bytes(ram)
+        );
+    }
 }

@@ -40,11 +40,13 @@
 //! compresses, at most 1 GiB as the floor samples 512 MiB on disk; on a tmpfs also its
 //! scratch files, at most 512 MiB), plus the whole uncompressed export when the target
 //! is a tmpfs (its pages are RAM, and a job's memory limit counts them), plus 128 MiB for
-//! the sweep process; the plan's figure is its largest cell's. A run's peak RSS is taken
-//! as `2 × the dataset's .h5ad + 256 MiB`: an upper bound of every run stored in
-//! docs/measurements (cellucid 0.9.2 reaches 2×, converting the matrix to CSC; ours stays
-//! near 1.05× on large datasets).
+//! the sweep process; the plan's figure is its largest cell's. A run's peak RSS is its
+//! writer's [`MemoryModel`] (ours ~1.0× the matrix, cellucid 0.9.2 ~2×, fitted on every
+//! stored run; see `plan::memory`), refitted on the writer's own runs when the sweep has
+//! them. Cells whose predicted peak exceeds the RAM available now are listed in
+//! [`PlanSize::over_memory`], so the sweep warns before it runs them.
 
+use super::memory::MemoryScales;
 use super::{Cell, Codec, Durability, Plan};
 use std::collections::BTreeMap;
 use cellucid_datasets::synthetic::{DatasetSpec, GraphSpec};
@@ -64,6 +66,10 @@ pub struct MachineBudget {
     pub free_disk_bytes: Option<u64>,
     /// Writers calibrated on their own runs, by name.
     pub writer_fits: BTreeMap<String, WriterFit>,
+    /// RAM available to runs, when known (`MemAvailable`).
+    pub ram_bytes: Option<u64>,
+    /// Per-writer peak-memory margins refitted on their own runs.
+    pub memory_scales: MemoryScales,
 }
 
 /// A writer's own time model: `seconds = fixed_s + scale × variable`, where `variable` is
@@ -123,15 +129,23 @@ impl WriterFit {
 impl Default for MachineBudget {
     /// The calibration machine: 2 cores, speed 1.
     fn default() -> Self {
-        MachineBudget { cores: 2, speed: 1.0, reference_factor: 3.5, free_disk_bytes: None, writer_fits: BTreeMap::new() }
+        MachineBudget {
+            cores: 2,
+            speed: 1.0,
+            reference_factor: 3.5,
+            free_disk_bytes: None,
+            writer_fits: BTreeMap::new(),
+            ram_bytes: None,
+            memory_scales: MemoryScales::default(),
+        }
     }
 }
 
 impl MachineBudget {
-    /// This machine's core count, the calibration speed, disk unknown.
+    /// This machine's core count and available RAM, the calibration speed, disk unknown.
     pub fn detect() -> MachineBudget {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        MachineBudget { cores, ..MachineBudget::default() }
+        MachineBudget { cores, ram_bytes: super::memory::available_ram_bytes(), ..MachineBudget::default() }
     }
 }
 
@@ -158,6 +172,9 @@ pub struct PlanSize {
     pub memory_bytes: u64,
     /// Whether `disk_bytes` fits the budget's free disk, when that is known.
     pub fits_disk: Option<bool>,
+    /// Cells whose predicted memory (their run with the sweep, see "Memory") exceeds
+    /// the budget's RAM, with that prediction; empty when the RAM is unknown.
+    pub over_memory: Vec<(String, u64)>,
     /// The same estimate per `[[block]]`, in plan order (generation not included).
     pub blocks: Vec<BlockSize>,
 }
@@ -193,6 +210,9 @@ impl fmt::Display for PlanSize {
         )?;
         if self.fits_disk == Some(false) {
             f.write_str(" — does NOT fit the free disk")?;
+        }
+        if !self.over_memory.is_empty() {
+            write!(f, " — {} cell(s) may NOT fit in RAM", self.over_memory.len())?;
         }
         Ok(())
     }
@@ -309,9 +329,9 @@ fn dataset_bytes(d: &DatasetSpec) -> f64 {
 }
 
 /// Bytes of memory one run of `cell` needs while the sweep holds it (module docs, "Memory").
-fn memory_bytes(cell: &Cell) -> f64 {
+fn memory_bytes(cell: &Cell, m: &MachineBudget) -> f64 {
     let export = export_bytes(cell);
-    let run = 2.0 * dataset_bytes(&cell.dataset) + 256.0 * MIB;
+    let run = m.memory_scales.model(&cell.writer).peak_bytes(&cell.dataset);
     let sample = crate::measure::floor::SAMPLE_BYTES as f64;
     let (_, _, tmpfs) = target_costs(&cell.target);
     let floor = export.min(2.0 * sample) + if tmpfs { export.min(sample) } else { 0.0 };
@@ -399,7 +419,12 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
     }
     let largest = cells.iter().map(export_bytes).fold(0.0, f64::max);
     let disk = (largest + 2.0 * crate::measure::floor::SAMPLE_BYTES as f64 + data) as u64;
-    let memory = cells.iter().map(memory_bytes).fold(0.0, f64::max);
+    let per_cell: Vec<f64> = cells.iter().map(|c| memory_bytes(c, m)).collect();
+    let memory = per_cell.iter().copied().fold(0.0, f64::max);
+    let over_memory = match m.ram_bytes {
+        Some(ram) => cells.iter().zip(&per_cell).filter(|(_, &b)| b > ram as f64).map(|(c, &b)| (c.label(), b as u64)).collect(),
+        None => Vec::new(),
+    };
     PlanSize {
         cells: cells.len(),
         runs: total_runs,
@@ -413,6 +438,7 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
         disk_bytes: disk,
         memory_bytes: memory as u64,
         fits_disk: m.free_disk_bytes.map(|free| disk <= free),
+        over_memory,
         blocks,
     }
 }

@@ -153,3 +153,14 @@ pub fn fits_from_samples(cells: &[Cell], samples: &[Sample], m: &MachineBudget) 
     }
     points.into_iter().filter_map(|(w, p)| WriterFit::fit(&p).map(|f| (w, f))).collect()
 }
+
+/// Per-writer peak-memory margins from stored samples of `cells` (matched by cell id; the
+/// largest RSS of each cell's successful runs).
+pub fn memory_scales_from_samples(cells: &[Cell], samples: &[Sample]) -> crate::plan::MemoryScales {
+    let runs = cells.iter().filter_map(|c| {
+        let id = c.id();
+        let rss = samples.iter().filter(|s| s.ok && s.cell_id == id).map(|s| s.max_rss_bytes).max()?;
+        Some((c.writer.as_str(), &c.dataset, rss))
+    });
+    crate::plan::MemoryScales::from_runs(runs)
+}
