@@ -307,7 +307,12 @@ fn long_cells_skip_warmups_and_keep_their_timed_rounds() {
     // The timed rounds are the ones `schedule` gives, in the same order.
     let timed = |rs: &[cellucid_bench::plan::ScheduledRun]| rs.iter().filter(|r| !r.is_warmup).copied().collect::<Vec<_>>();
     assert_eq!(timed(&runs), timed(&schedule(&cells, 1, 3, plan.seed)));
-    assert_eq!(plan.size(&budget).runs, runs.len(), "the sizing counts the same runs");
+    // Without adaptive repeats the sizing counts the same runs; with them (the guide's
+    // `[adaptive]`), the most each cell may take.
+    let fixed = Plan { adaptive: None, ..plan.clone() };
+    assert_eq!(fixed.size(&budget).runs, runs.len(), "the sizing counts the same runs");
+    let adaptive = plan.size(&budget);
+    assert!(adaptive.runs > runs.len() && adaptive.timed_runs <= 10 * cells.len(), "{adaptive}");
     // A bad value names the key.
     let bad = SMALL.replacen("warmup = ", "warmup_max_seconds = -3\nwarmup = ", 1);
     let err = Plan::from_toml_str(&bad).unwrap_err().to_string();

@@ -297,3 +297,46 @@ fn a_bad_writers_file_is_one_line_naming_the_field() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("no writer \"cellucid-r-0.9.1\"") && err.contains("--writers FILE"), "{err}");
 }
+
+/// A plan with `[adaptive]` repeats its cells past `repeats`, interleaved, until each
+/// stops for a reason that is stored on its last sample; resuming the finished store runs
+/// nothing more. The rule is made to stop on its run limit (an interval of 0.1 % is
+/// never reached by 8 real runs), so the test does not depend on how quiet the machine
+/// is.
+#[test]
+fn adaptive_repeats_run_until_each_cell_stops_and_record_why() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = plan(tmp.path(), "adaptive", &["tmpfs"], 3, false);
+    let mut text = fs::read_to_string(&p).expect("plan");
+    text = text.replace("mode = \"factorial\"\n", "mode = \"factorial\"\n\n[adaptive]\ninterval = 0.001\nmax_repeats = 5\nmax_cell_seconds = 600\n");
+    fs::write(&p, text).expect("plan");
+    let out = tmp.path().join("adaptive.jsonl");
+    let sweep = |resume: bool| {
+        let mut cmd = bin();
+        cmd.arg("sweep").arg("--plan").arg(&p).arg("--out").arg(&out).arg("--work-dir").arg(tmp.path().join("work")).arg("--no-floor");
+        if resume {
+            cmd.arg("--resume");
+        }
+        let o = cmd.output().expect("run sweep");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let stderr = sweep(false);
+    assert!(stderr.contains("adaptive repeats: another round of 2 cell(s)"), "{stderr}");
+    let (_, samples) = store::read(&out).expect("store");
+    // Two cells (plain and gzip 6), 5 timed runs each: 3 fixed rounds and 2 adaptive ones.
+    assert_eq!(samples.len(), 10);
+    for cell in ["300x40 d=0.10 q8 plain tmpfs cellucid-bench", "300x40 d=0.10 q8 gz6 tmpfs cellucid-bench"] {
+        let mine: Vec<_> = samples.iter().filter(|s| s.label == cell).collect();
+        let repeats: Vec<u32> = mine.iter().map(|s| s.repeat).collect();
+        assert_eq!(repeats, [1, 2, 3, 4, 5], "{cell}: after the warm-up round 0");
+        let stops: Vec<&str> = mine.iter().filter_map(|s| s.stopped.as_deref()).collect();
+        assert_eq!(stops.len(), 1, "{cell}: {stops:?}");
+        assert!(stops[0].starts_with("max_repeats: 5 runs, interval no 95 % interval yet"), "{}", stops[0]);
+        assert!(mine.last().is_some_and(|s| s.stopped.is_some()), "the stop is on the last sample");
+    }
+    // Resuming a finished adaptive store runs nothing.
+    let stderr = sweep(true);
+    assert!(!stderr.contains("adaptive repeats: another round"), "{stderr}");
+    assert_eq!(store::read(&out).expect("store").1.len(), 10);
+}

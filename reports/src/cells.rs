@@ -115,6 +115,7 @@ pub fn context(machine: &str, date: &str, cells: &[&CellRuns]) -> Context {
             date: date.into(),
             runs: "none (not measured)".into(),
             spread: "–".into(),
+            interval: String::new(),
             cells: 0,
         };
     }
@@ -130,5 +131,26 @@ pub fn context(machine: &str, date: &str, cells: &[&CellRuns]) -> Context {
         (Some(m), Some(w)) => format!("wall time (max−min)/median per cell: median {:.1} %, worst {:.1} %", m * 100.0, w * 100.0),
         _ => "–".into(),
     };
-    Context { machine: machine.into(), date: date.into(), runs, spread, cells: cells.len() }
+    let walls: Vec<Vec<f64>> = cells.iter().map(|c| c.wall()).collect();
+    Context { machine: machine.into(), date: date.into(), runs, spread, interval: interval_line(&walls), cells: cells.len() }
+}
+
+/// How well each cell's median is known: the relative half-width of its 95 % interval
+/// (`stats::relative_half_width`), summarised over the cells, and how many are within
+/// ±5 % (the precision the `guide` plan's adaptive repeats aim for).
+pub fn interval_line(walls: &[Vec<f64>]) -> String {
+    let widths: Vec<f64> = walls.iter().filter_map(|w| stats::relative_half_width(w)).collect();
+    let short = walls.len() - widths.len();
+    let few = if short > 0 { format!("; {short} cell(s) with fewer than {} runs have no 95 % interval", stats::MIN_VALUES_FOR_95) } else { String::new() };
+    let Some(median) = stats::median(&widths) else {
+        return format!("no cell has the {} runs a 95 % interval of its median needs (see the spread)", stats::MIN_VALUES_FOR_95);
+    };
+    let worst = widths.iter().copied().fold(0.0, f64::max);
+    let within = widths.iter().filter(|&&w| w <= 0.05).count();
+    format!(
+        "95 % interval of each cell's median: median ±{:.1} %, worst ±{:.1} %; {within} of {} cells within ±5 %{few}",
+        median * 100.0,
+        worst * 100.0,
+        widths.len()
+    )
 }

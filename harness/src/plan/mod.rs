@@ -40,6 +40,10 @@
 //! A block may be `optional = true` with a `note` (e.g. the 1M-cell block of the `guide`
 //! plan, "where disk allows"); [`Plan::without_optional`] drops such blocks.
 //!
+//! Adaptive repeats (see [`Adaptive`]): `[adaptive]` with `interval`, `max_repeats`,
+//! `max_cell_seconds` repeats each cell past `repeats` until its median is known to
+//! ±`interval` at 95 %, or its budget is spent.
+//!
 //! Per-writer time budgets (defaults come from the writer's own `[writer.budget]`):
 //!
 //! ```toml
@@ -55,6 +59,7 @@
 //! with the `zstd` what-if codec) are dropped by the sweep's sizing, which knows the
 //! writers, and printed with the reason.
 
+mod adaptive;
 mod axis;
 mod cell;
 mod error;
@@ -65,6 +70,7 @@ mod rng;
 mod schedule;
 mod size;
 
+pub use adaptive::{relative_half_width, Adaptive, Stop};
 pub use axis::{check_writer_name, Codec, Durability, ObsFields, Settings, OBS_PRESETS, ZSTD_LEVELS};
 pub use cell::{canonical_text, dataset_json, fnv1a64, Cell};
 pub use error::PlanError;
@@ -182,6 +188,8 @@ pub struct Plan {
     pub blocks: Vec<Block>,
     /// `[budget.NAME]`: time budgets per writer name, over the writer's own defaults.
     pub budgets: std::collections::BTreeMap<String, crate::writer::Budget>,
+    /// `[adaptive]`: repeat cells beyond `repeats` until their median is known to ±N %.
+    pub adaptive: Option<Adaptive>,
 }
 
 /// The built-in plans, embedded in the binary.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use toml::{Table, Value};
 
 const TOP_KEYS: &[&str] =
-    &["name", "description", "seed", "repeats", "warmup", "warmup_max_seconds", "mode", "dataset", "axes", "block", "cell", "budget"];
+    &["name", "description", "seed", "repeats", "warmup", "warmup_max_seconds", "mode", "dataset", "axes", "block", "cell", "budget", "adaptive"];
 const AXIS_KEYS: &[&str] = &[
     "cells",
     "genes",
@@ -36,7 +36,7 @@ fn unknown(key: &str, place: &str, known: &[&str]) -> PlanError {
     PlanError::UnknownKey { key: key.to_string(), place: place.to_string(), known: known.join(", ") }
 }
 
-fn check_keys(t: &Table, place: &str, known: &[&[&str]]) -> Result<(), PlanError> {
+pub(super) fn check_keys(t: &Table, place: &str, known: &[&[&str]]) -> Result<(), PlanError> {
     for k in t.keys() {
         if !known.iter().any(|list| list.contains(&k.as_str())) {
             let all: Vec<&str> = known.iter().flat_map(|l| l.iter().copied()).collect();
@@ -168,7 +168,8 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
         blocks.push(Block { name: "axes".into(), note: None, optional: false, axes: defaults });
     }
     let budgets = parse_budgets(top.get("budget"))?;
-    Ok(Plan { name, description, seed, repeats, warmup, warmup_max_seconds, mode, dataset, blocks, budgets })
+    let adaptive = super::adaptive::parse(top.get("adaptive"))?;
+    Ok(Plan { name, description, seed, repeats, warmup, warmup_max_seconds, mode, dataset, blocks, budgets, adaptive })
 }
 
 /// `[budget.NAME]` tables: `run_seconds` and `sweep_seconds` per writer name.

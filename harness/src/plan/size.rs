@@ -153,7 +153,8 @@ impl MachineBudget {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanSize {
     pub cells: usize,
-    /// `cells × repeats` plus the warm-ups of the cells that get them.
+    /// Timed runs (with adaptive repeats: the most each cell may take) plus the warm-ups
+    /// of the cells that get them.
     pub runs: usize,
     pub timed_runs: usize,
     /// Distinct datasets to generate.
@@ -374,6 +375,19 @@ pub fn model_parts(cell: &Cell, m: &MachineBudget) -> (f64, f64) {
     }
 }
 
+/// A cell's timed runs: the plan's `repeats`, or with adaptive repeats the most it may
+/// take (`max_repeats`, fewer when `max_cell_seconds` stops it first), so that sizing
+/// is an upper bound.
+fn timed_runs_at_most(plan: &Plan, run_s: f64) -> u32 {
+    match plan.adaptive {
+        None => plan.repeats,
+        Some(a) => {
+            let by_budget = (a.max_cell_seconds / run_s.max(1e-3)).floor() as u32;
+            a.max_repeats.min(by_budget.saturating_add(1)).max(plan.repeats)
+        }
+    }
+}
+
 fn generation_seconds(d: &DatasetSpec, m: &MachineBudget) -> f64 {
     let cores = m.cores.max(1) as f64;
     let speed = if m.speed > 0.0 { m.speed } else { 1.0 };
@@ -387,7 +401,8 @@ fn generation_seconds(d: &DatasetSpec, m: &MachineBudget) -> f64 {
 /// Size of `cells` (all of a plan, or one shard's) run with `plan`'s warmup and repeats.
 pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSize {
     let warm = plan.warms_up(cells, m);
-    let runs_of = |i: usize| (plan.repeats + if warm[i] { plan.warmup } else { 0 }) as usize;
+    let timed_of = |i: usize| timed_runs_at_most(plan, run_seconds(&cells[i], m)) as usize;
+    let runs_of = |i: usize| timed_of(i) + if warm[i] { plan.warmup as usize } else { 0 };
     let total_runs: usize = (0..cells.len()).map(runs_of).sum();
     let cell_seconds: Vec<f64> = cells.iter().enumerate().map(|(i, c)| run_seconds(c, m) * runs_of(i) as f64).collect();
     let total_run_seconds: f64 = cell_seconds.iter().sum();
@@ -428,7 +443,7 @@ pub(super) fn estimate(plan: &Plan, cells: &[Cell], m: &MachineBudget) -> PlanSi
     PlanSize {
         cells: cells.len(),
         runs: total_runs,
-        timed_runs: cells.len() * plan.repeats as usize,
+        timed_runs: (0..cells.len()).map(timed_of).sum(),
         datasets: seen.len(),
         run_seconds: total_run_seconds,
         generation_seconds: generation,

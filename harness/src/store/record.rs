@@ -180,6 +180,10 @@ pub struct Sample {
     /// sample is not a measurement (`ok` is false, `wall_s` 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<Skipped>,
+    /// Set on a cell's last timed sample when the plan's adaptive repeats stopped it:
+    /// why (`converged: ...`, `max_repeats: ...`, `budget: ...`, see `plan::Stop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Fields this harness does not know, kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -11,11 +11,14 @@
 //! - [`provision`]: targets, writers (setup, version), datasets and params, once each;
 //! - [`executor`]: one run — the writer's command from its template, a measured child;
 //! - [`measurement`]: what the run left (bytes, files, hash, phases, physical floor);
+//! - [`adaptive`]: the plan's adaptive repeats, further rounds until each cell's median
+//!   is known to the plan's interval;
 //! - [`result`]: samples (measured, failed, skipped) and progress.
 //!
 //! A new writer is a TOML entry (`crate::writer`); a new target a `crate::target` module.
 //! Targets are torn down when the sweep ends, fails, or is interrupted.
 
+pub mod adaptive;
 pub mod budget;
 pub mod dataset_cache;
 pub mod executor;
@@ -116,8 +119,32 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
 
     let runs = scheduler::runs(&cfg.plan, &cells, &machine);
     let todo: Vec<ScheduledRun> = runs.into_iter().filter(|r| r.is_warmup || !store.is_finished(&cells[r.cell_index].id(), r.repeat)).collect();
-    let (samples, failed) = execute(cfg, &todo, &cells, &targets, &mut store, run_cell)?;
+    let mut repeats = adaptive_repeats(cfg, &cells);
+    let (mut samples, mut failed) = execute(cfg, &todo, &cells, &targets, &mut store, &run_cell, repeats.as_mut())?;
+    if let Some(repeats) = repeats.as_mut() {
+        loop {
+            let round = repeats.next_round();
+            if round.is_empty() {
+                break;
+            }
+            eprintln!("adaptive repeats: another round of {} cell(s) whose median is not yet known to the plan's interval", round.len());
+            let (more, more_failed) = execute(cfg, &round, &cells, &targets, &mut store, &run_cell, Some(repeats))?;
+            samples.extend(more);
+            failed += more_failed;
+        }
+    }
     Ok(Outcome { samples, skipped_targets: targets.skipped.clone(), skipped_cells: skipped, dropped_cells: dropped, failed_runs: failed })
+}
+
+/// The plan's adaptive repeats, primed with a resumed store's samples.
+fn adaptive_repeats(cfg: &SweepConfig, cells: &[Cell]) -> Option<adaptive::Repeats> {
+    let rule = cfg.plan.adaptive?;
+    let mut r = adaptive::Repeats::new(rule, cells.len(), cfg.plan.warmup, cfg.plan.repeats, cfg.plan.seed);
+    if cfg.resume && cfg.out.exists() {
+        let stored: Vec<Sample> = crate::store::read(&cfg.out).map(|(_, s)| s).unwrap_or_default();
+        r.resume(cells, &stored);
+    }
+    Some(r)
 }
 
 /// Every scheduled run, measured and (unless a warm-up) stored; the samples stored and
@@ -128,7 +155,8 @@ fn execute(
     cells: &[Cell],
     targets: &provision::Targets,
     store: &mut Store,
-    run_cell: impl Fn(&Cell, PathBuf) -> Result<ChildRun>,
+    run_cell: &impl Fn(&Cell, PathBuf) -> Result<ChildRun>,
+    mut repeats: Option<&mut adaptive::Repeats>,
 ) -> Result<(Vec<Sample>, usize)> {
     let progress = result::Progress::new(todo.len(), cfg.progress);
     let mut measurer = measurement::Measurer::new(cfg.floor);
@@ -150,6 +178,9 @@ fn execute(
         let _ = std::fs::remove_dir_all(&out);
         progress.finished(n, cell, run.is_warmup, &sample);
         if !run.is_warmup {
+            if let Some(r) = repeats.as_deref_mut() {
+                r.record(run.cell_index, &mut sample);
+            }
             store.append(&sample).map_err(|e| anyhow::anyhow!("{e}"))?;
             samples.push(sample);
         }

@@ -145,6 +145,7 @@ fn table(input: &Input, scenario: &str) -> Option<Table> {
             date: input.date.clone(),
             runs: format!("{} records (findings, not timings)", records.len()),
             spread: "–".into(),
+            interval: String::new(),
             cells: records.len(),
         },
         columns,

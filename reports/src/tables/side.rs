@@ -135,6 +135,7 @@ fn context(tables: &[(&str, &Table)]) -> Context {
         date: first.date.clone(),
         runs: per(|c| &c.runs),
         spread: per(|c| &c.spread),
+        interval: per(|c| &c.interval),
         cells: tables.iter().map(|(_, t)| t.context.cells).sum(),
     }
 }
