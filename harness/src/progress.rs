@@ -63,3 +63,15 @@ impl ExportProgress {
 fn spinner() -> ProgressStyle {
     ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
+
+/// A bar of cells written while a dataset is generated (a terminal only).
+pub fn cells_bar(cells: usize) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(cells as u64), ProgressDrawTarget::hidden());
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    }
+    if let Ok(style) = ProgressStyle::with_template("generating {bar:30} {human_pos}/{human_len} cells  {per_sec}  ETA {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}

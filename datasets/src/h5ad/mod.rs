@@ -22,8 +22,10 @@ mod raw;
 pub mod read;
 pub mod strings;
 pub mod write;
+pub mod write_stream;
 
 pub use error::H5adError;
 pub use mapping::Mapping;
 pub use read::{read, read_csr_as_csc, read_with, ReadOptions};
 pub use write::write;
+pub use write_stream::{CsrAppender, StreamingH5ad};

@@ -45,10 +45,22 @@ const INDEX_BLOCK: usize = 4 << 20;
 
 /// Writes `dataset` to `path` (created or truncated).
 pub fn write(dataset: &Dataset, path: &Path) -> Result<()> {
-    let file = File::create(path).map_err(|cause| H5adError::Open { file: PathBuf::from(path), cause })?;
-    let root: &Group = &file;
-    set_encoding(root, "anndata", "/")?;
+    let file = create_file(path)?;
+    write_contents(&file, dataset)?;
+    file.flush().map_err(H5adError::hdf5("/"))?;
+    Ok(())
+}
 
+/// A new `.h5ad` file at `path` (created or truncated), its root marked `anndata`.
+pub(super) fn create_file(path: &Path) -> Result<File> {
+    let file = File::create(path).map_err(|cause| H5adError::Open { file: PathBuf::from(path), cause })?;
+    set_encoding(&file, "anndata", "/")?;
+    Ok(file)
+}
+
+/// Everything of `dataset` below the root: obs, var, X (when it has one), obsm, obsp and
+/// the empty groups.
+pub(super) fn write_contents(root: &Group, dataset: &Dataset) -> Result<()> {
     let n_obs = n_obs(dataset);
     let n_vars = match (&dataset.var, &dataset.gene_expression) {
         (Some(v), _) => v.len(),
@@ -112,7 +124,6 @@ pub fn write(dataset: &Dataset, path: &Path) -> Result<()> {
     for empty in ["layers", "uns", "varm", "varp"] {
         create_group(root, empty)?;
     }
-    file.flush().map_err(H5adError::hdf5("/"))?;
     Ok(())
 }
 
@@ -211,16 +222,25 @@ fn write_compressed(g: &Group, name: &str, c: &Compressed, kind: &str, path: &st
     set_encoding(&sub, kind, path)?;
     set_ints(&sub, "shape", &[c.shape.0 as i64, c.shape.1 as i64], path)?;
     write_dense(&sub, "data", &c.data, &[c.nnz()], &format!("{path}/data"), false)?;
-    // scipy's index dtype: int32 while every offset and index fits, else int64.
-    let wide = c.nnz() > i32::MAX as usize || minor > i32::MAX as usize;
-    if wide {
+    // int32 while the values fit, else int64, decided per array (indices by the minor
+    // dimension, indptr by nnz) so that a writer streaming rows, which learns nnz only at
+    // the end, writes the same dtypes (`write_stream`). scipy and anndata read mixed
+    // index dtypes (scipy casts both to a common one).
+    if minor > i32::MAX as usize {
         write_converted::<u32, i64>(&sub, "indices", &c.indices, &format!("{path}/indices"), |x| x as i64)?;
-        write_converted::<u64, i64>(&sub, "indptr", &c.indptr, &format!("{path}/indptr"), |x| x as i64)?;
     } else {
         write_converted::<u32, i32>(&sub, "indices", &c.indices, &format!("{path}/indices"), |x| x as i32)?;
-        write_converted::<u64, i32>(&sub, "indptr", &c.indptr, &format!("{path}/indptr"), |x| x as i32)?;
     }
-    Ok(())
+    write_indptr(&sub, &c.indptr, &format!("{path}/indptr"))
+}
+
+/// `indptr` as int32 when its last offset (nnz) fits, else int64.
+pub(super) fn write_indptr(g: &Group, indptr: &[u64], path: &str) -> Result<()> {
+    if indptr.last().is_some_and(|&n| n > i32::MAX as u64) {
+        write_converted::<u64, i64>(g, "indptr", indptr, path, |x| x as i64)
+    } else {
+        write_converted::<u64, i32>(g, "indptr", indptr, path, |x| x as i32)
+    }
 }
 
 /// Writes `src` converted element-wise, one block at a time into a contiguous dataset.

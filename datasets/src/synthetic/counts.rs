@@ -37,7 +37,7 @@ const WALK_MAX_MU: f64 = 8.0;
 const NORM_TABLE: usize = 16;
 /// Lines per random-stream chunk (fixed, so results do not depend on the thread count).
 const GENES_PER_CHUNK: usize = 32;
-const CELLS_PER_CHUNK: usize = 256;
+pub(crate) const CELLS_PER_CHUNK: usize = 256;
 
 /// The grid level of a positive weight.
 #[inline]
@@ -179,7 +179,7 @@ pub(crate) struct Group {
 }
 
 /// Buckets `(id, weight)` pairs, weights on the grid, by level (ascending).
-fn level_groups(items: &[(u32, f64)]) -> Vec<Group> {
+pub(crate) fn level_groups(items: &[(u32, f64)]) -> Vec<Group> {
     let mut keyed: Vec<(i32, u32)> = items.iter().map(|&(id, w)| (level(w), id)).collect();
     keyed.sort_unstable();
     let mut groups: Vec<Group> = Vec::new();
@@ -197,13 +197,13 @@ fn level_groups(items: &[(u32, f64)]) -> Vec<Group> {
 }
 
 /// Per-thread scratch for one line: counts by index and a bitmap of which are set.
-struct Scratch {
+pub(crate) struct Scratch {
     counts: Vec<u32>,
     bits: Vec<u64>,
 }
 
 impl Scratch {
-    fn new(len: usize) -> Scratch {
+    pub(crate) fn new(len: usize) -> Scratch {
         Scratch { counts: vec![0; len], bits: vec![0; len.div_ceil(64)] }
     }
 
@@ -235,7 +235,7 @@ impl Scratch {
 
 impl Sampler {
     /// Samples every member of `groups` with mean `base * group.weight` into `scratch`.
-    fn sample_groups(&self, base: f64, groups: &[Group], rng: &mut Rng, scratch: &mut Scratch) {
+    pub(crate) fn sample_groups(&self, base: f64, groups: &[Group], rng: &mut Rng, scratch: &mut Scratch) {
         for g in groups {
             let mu = base * g.weight;
             let p0 = self.p_zero(mu);
@@ -345,40 +345,43 @@ struct Lines {
     values: Vec<f32>,
 }
 
+/// The lines of one random-stream chunk: their lengths, indices and raw counts.
+pub(crate) struct Chunk {
+    pub lens: Vec<u64>,
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+}
+
+/// Generates chunk `c` (lines `c * per_chunk ..`, at most `n_lines`) from its own
+/// random stream. The in-memory generator and the streaming one (`stream.rs`) both call
+/// this, which is what makes their matrices equal bit for bit.
+pub(crate) fn chunk_lines<F>(seed: u64, c: usize, n_lines: usize, per_chunk: usize, expected_nnz_per_line: f64, line: &F, scratch: &mut Scratch) -> Chunk
+where
+    F: Fn(usize, &mut Rng, &mut Scratch),
+{
+    let mut rng = stream(seed, Component::Counts, c as u64);
+    let first = c * per_chunk;
+    let last = (first + per_chunk).min(n_lines);
+    // Reserve a little over the expectation so most chunks never reallocate.
+    let cap = (expected_nnz_per_line * (last - first) as f64 * 1.1) as usize + 64;
+    let mut out = Chunk { lens: Vec::with_capacity(last - first), indices: Vec::with_capacity(cap), values: Vec::with_capacity(cap) };
+    for l in first..last {
+        line(l, &mut rng, scratch);
+        let n = scratch.drain(&mut out.indices, &mut out.values);
+        out.lens.push(n as u64);
+    }
+    out
+}
+
 /// Generates `n_lines` lines of length `line_len`, `per_chunk` lines per random stream.
 fn build_lines<F>(seed: u64, n_lines: usize, line_len: usize, per_chunk: usize, expected_nnz_per_line: f64, line: F) -> Lines
 where
     F: Fn(usize, &mut Rng, &mut Scratch) + Sync,
 {
-    struct Chunk {
-        lens: Vec<u64>,
-        indices: Vec<u32>,
-        values: Vec<f32>,
-    }
     let n_chunks = n_lines.div_ceil(per_chunk);
     let chunks: Vec<Chunk> = (0..n_chunks)
         .into_par_iter()
-        .map_init(
-            || Scratch::new(line_len),
-            |scratch, c| {
-                let mut rng = stream(seed, Component::Counts, c as u64);
-                let first = c * per_chunk;
-                let last = (first + per_chunk).min(n_lines);
-                // Reserve a little over the expectation so most chunks never reallocate.
-                let cap = (expected_nnz_per_line * (last - first) as f64 * 1.1) as usize + 64;
-                let mut out = Chunk {
-                    lens: Vec::with_capacity(last - first),
-                    indices: Vec::with_capacity(cap),
-                    values: Vec::with_capacity(cap),
-                };
-                for l in first..last {
-                    line(l, &mut rng, scratch);
-                    let n = scratch.drain(&mut out.indices, &mut out.values);
-                    out.lens.push(n as u64);
-                }
-                out
-            },
-        )
+        .map_init(|| Scratch::new(line_len), |scratch, c| chunk_lines(seed, c, n_lines, per_chunk, expected_nnz_per_line, &line, scratch))
         .collect();
     let total: usize = chunks.iter().map(|c| c.indices.len()).sum();
     let mut indptr = Vec::with_capacity(n_lines + 1);
@@ -425,23 +428,47 @@ fn line_blocks<'a>(indptr: &[u64], values: &'a mut [f32], lines_per_block: usize
     blocks
 }
 
+/// CSR lines: per cluster, its genes grouped by programme level.
+pub(crate) fn gene_groups(spec: &DatasetSpec, prog: &Programme) -> Vec<Vec<Group>> {
+    (0..spec.clusters)
+        .into_par_iter()
+        .map(|k| {
+            let items: Vec<(u32, f64)> = prog.row(k).iter().enumerate().map(|(g, &w)| (g as u32, w)).collect();
+            level_groups(&items)
+        })
+        .collect()
+}
+
+/// Samples cell `c`'s line (raw counts) from its cluster's gene groups.
+pub(crate) fn cell_line<'a>(pop: &'a Population, groups: &'a [Vec<Group>], sampler: &'a Sampler, alpha: f64) -> impl Fn(usize, &mut Rng, &mut Scratch) + Sync + 'a {
+    move |c, rng, scratch| {
+        let k = pop.cluster[c] as usize;
+        sampler.sample_groups(alpha * pop.lib[c], &groups[k], rng, scratch);
+    }
+}
+
+/// log1p CP10k's per-cell factor for a cell with `total` raw counts.
+pub(crate) fn cp10k_factor(total: u64) -> f64 {
+    if total > 0 {
+        1e4 / total as f64
+    } else {
+        0.0
+    }
+}
+
+/// A normalised value: `log1p(count × factor)` rounded once to f32 (the table of the
+/// in-memory path holds exactly these values for counts 1..=16).
+pub(crate) fn log1p_cp10k(count: f32, factor: f64) -> f32 {
+    libm::log1p(count as f64 * factor) as f32
+}
+
 /// Generates X in the spec's layout and normalisation.
 pub(crate) fn generate(spec: &DatasetSpec, pop: &Population, prog: &Programme, sampler: &Sampler, alpha: f64) -> Expression {
     let (cells, genes) = (spec.cells, spec.genes);
     let by_cell = !matches!(spec.layout, Layout::Csc);
     let mut lines = if by_cell {
-        // CSR: one line per cell; groups are the genes of its cluster, by programme level.
-        let groups: Vec<Vec<Group>> = (0..spec.clusters)
-            .into_par_iter()
-            .map(|k| {
-                let items: Vec<(u32, f64)> = prog.row(k).iter().enumerate().map(|(g, &w)| (g as u32, w)).collect();
-                level_groups(&items)
-            })
-            .collect();
-        build_lines(spec.seed, cells, genes, CELLS_PER_CHUNK, spec.density * genes as f64, |c, rng, scratch| {
-            let k = pop.cluster[c] as usize;
-            sampler.sample_groups(alpha * pop.lib[c], &groups[k], rng, scratch);
-        })
+        let groups = gene_groups(spec, prog);
+        build_lines(spec.seed, cells, genes, CELLS_PER_CHUNK, spec.density * genes as f64, cell_line(pop, &groups, sampler, alpha))
     } else {
         // CSC: one line per gene; groups are the cells of each cluster, by library-size level.
         let mut items: Vec<Vec<(u32, f64)>> = vec![Vec::new(); spec.clusters];
@@ -489,17 +516,17 @@ pub(crate) fn generate(spec: &DatasetSpec, pop: &Population, prog: &Programme, s
     };
 
     if spec.normalisation == Normalisation::Log1pCp10k {
-        let factor: Vec<f64> = totals.par_iter().map(|&t| if t > 0 { 1e4 / t as f64 } else { 0.0 }).collect();
+        let factor: Vec<f64> = totals.par_iter().map(|&t| cp10k_factor(t)).collect();
         let table: Vec<f32> = (0..cells * NORM_TABLE)
             .into_par_iter()
-            .map(|i| libm::log1p((i % NORM_TABLE + 1) as f64 * factor[i / NORM_TABLE]) as f32)
+            .map(|i| log1p_cp10k((i % NORM_TABLE + 1) as f32, factor[i / NORM_TABLE]))
             .collect();
         let norm = |cell: usize, count: f32| -> f32 {
             let k = count as usize;
             if (1..=NORM_TABLE).contains(&k) {
                 table[cell * NORM_TABLE + k - 1]
             } else {
-                libm::log1p(count as f64 * factor[cell]) as f32
+                log1p_cp10k(count, factor[cell])
             }
         };
         if by_cell {

@@ -30,10 +30,12 @@ mod graph;
 mod obs;
 mod rng;
 pub mod spec;
+mod stream;
 mod vectors;
 
 use cellucid_core::{Dataset, Matrix, VarFrame};
 
+pub use stream::{write_h5ad, GenerateError};
 pub use spec::{ContinuousFields, CountModel, DatasetSpec, GraphSpec, Layout, Normalisation, SpecError};
 
 use rng::{stream, Component};
@@ -73,15 +75,30 @@ pub fn generate_with_stats(spec: &DatasetSpec) -> Result<Generated, SpecError> {
     let expression = counts::generate(spec, &pop, &programme, &sampler, alpha);
     drop(programme);
 
-    let latent = embedding::clustered(spec, &pop, Component::Latent, 0, spec.latent_dims, 3.0, (0.6, 1.4));
+    let (mut dataset, graph_edges) = everything_but_x(spec, &pop, &expression.totals);
+    dataset.gene_expression = Some(expression.matrix);
+    let stats = GenerationStats {
+        nnz: expression.nnz,
+        achieved_density: expression.nnz as f64 / (spec.cells as f64 * spec.genes as f64),
+        expression_scale: alpha,
+        graph_edges,
+    };
+    Ok(Generated { dataset, stats })
+}
+
+/// Every part of the dataset but X (latent, embeddings, graph, obs from the cells'
+/// total counts, vectors, var), and the graph's undirected edge count. Each part draws
+/// from its own random streams, so it does not matter when X was generated.
+pub(crate) fn everything_but_x(spec: &DatasetSpec, pop: &Population, totals: &[u64]) -> (Dataset, u64) {
+    let latent = embedding::clustered(spec, pop, Component::Latent, 0, spec.latent_dims, 3.0, (0.6, 1.4));
     let embeddings: Vec<embedding::Clustered> = spec
         .embedding_dims
         .iter()
-        .map(|&d| embedding::clustered(spec, &pop, Component::Embedding, d as u64, d, 10.0, (0.8, 2.5)))
+        .map(|&d| embedding::clustered(spec, pop, Component::Embedding, d as u64, d, 10.0, (0.8, 2.5)))
         .collect();
-    let graph = graph::build(spec, &pop, &latent);
-    let obs = obs::build(spec, &pop, &expression.totals);
-    let vector_fields = vectors::build(spec, &pop, &embeddings);
+    let graph = graph::build(spec, pop, &latent);
+    let obs = obs::build(spec, pop, totals);
+    let vector_fields = vectors::build(spec, pop, &embeddings);
 
     let graph_edges = graph.as_ref().map_or(0, |m| match m {
         Matrix::Csr(c) => c.nnz() as u64 / 2,
@@ -91,7 +108,6 @@ pub fn generate_with_stats(spec: &DatasetSpec) -> Result<Generated, SpecError> {
         latent_space: Some(latent.into_matrix()),
         obs: Some(obs),
         var: Some(VarFrame::from_ids((0..spec.genes).map(|g| format!("gene_{g}")))),
-        gene_expression: Some(expression.matrix),
         connectivities: graph,
         vector_fields,
         ..Dataset::default()
@@ -100,13 +116,7 @@ pub fn generate_with_stats(spec: &DatasetSpec) -> Result<Generated, SpecError> {
         let d = e.dims;
         *dataset.embedding_mut(d) = Some(e.into_matrix());
     }
-    let stats = GenerationStats {
-        nnz: expression.nnz,
-        achieved_density: expression.nnz as f64 / (spec.cells as f64 * spec.genes as f64),
-        expression_scale: alpha,
-        graph_edges,
-    };
-    Ok(Generated { dataset, stats })
+    (dataset, graph_edges)
 }
 
 /// Which cluster each cell belongs to, and its library-size factor.
@@ -122,7 +132,7 @@ pub(crate) const CELL_CHUNK: usize = 4096;
 /// remainders for the rest), shuffled over cells; library sizes log-normal (sd 0.5 in ln
 /// units, clipped at ±4 sd, on the [`counts::LEVEL_STEP`] grid) around a per-cluster level
 /// (sd 0.25), as cell types differ in RNA content.
-fn population(spec: &DatasetSpec) -> Population {
+pub(crate) fn population(spec: &DatasetSpec) -> Population {
     let (n, k) = (spec.cells, spec.clusters);
     let mut rng = stream(spec.seed, Component::Clusters, 0);
     let shares = rng.dirichlet(k, 1.5);

@@ -3,7 +3,7 @@
 //! sweep (or a resumed one) does not generate again.
 
 use anyhow::{Context, Result};
-use cellucid_datasets::{h5ad, synthetic};
+use cellucid_datasets::synthetic;
 use std::path::{Path, PathBuf};
 
 /// Where cached datasets live.
@@ -29,9 +29,13 @@ impl DatasetCache {
         if path.exists() {
             return Ok((path, false));
         }
-        let ds = synthetic::generate(spec).with_context(|| format!("cannot generate dataset {id}"))?;
         let tmp = self.dir.join(format!(".{id}.{}.h5ad.tmp", std::process::id()));
-        h5ad::write(&ds, &tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        // Streamed (CSR X by blocks of rows): an atlas-sized dataset needs memory for its
+        // cells only, not for its non-zeros.
+        if let Err(e) = synthetic::write_h5ad(spec, &tmp, &|_, _| {}) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("cannot generate dataset {id} into {}", tmp.display()));
+        }
         std::fs::rename(&tmp, &path).with_context(|| format!("cannot rename into {}", path.display()))?;
         Ok((path, true))
     }
