@@ -372,6 +372,8 @@ fn a_job_array_runs_the_shards_of_a_plan_and_they_merge_into_the_whole_plan() {
     };
     let job_s = submitted.elapsed().as_secs_f64();
     let o = sbatch.wait_with_output().unwrap();
+    // `--parsable`: sbatch prints the job id.
+    let job = String::from_utf8_lossy(&o.stdout).trim().to_string();
     assert!(
         status.success(),
         "sbatch --wait: {status}\n{}{}\n{}",
@@ -407,5 +409,13 @@ fn a_job_array_runs_the_shards_of_a_plan_and_they_merge_into_the_whole_plan() {
     assert_eq!(merged_samples.len(), direct_samples.len(), "no run stored twice");
     assert!(merged_samples.iter().all(|s| s.ok));
     drop(cluster);
+    let per_shard: Vec<usize> = shards.iter().map(|p| read_store(p).1.len()).collect();
+    eprintln!(
+        "slurm test: job {job}, array of {} tasks, shard samples {per_shard:?}, merged {} samples = one-machine sweep {} samples, {} distinct cells",
+        shards.len(),
+        merged_samples.len(),
+        direct_samples.len(),
+        runs(&merged_samples).iter().map(|r| &r.0).collect::<BTreeSet<_>>().len()
+    );
     eprintln!("slurm test: the job array took {job_s:.1} s, the whole test {:.1} s", started.elapsed().as_secs_f64());
 }
