@@ -30,10 +30,12 @@ class TqdmProgress:
     def __call__(self, phase: str, done: int, total: int) -> None:
         if phase == "genes" and total and self._bar is None:
             self._bar = self._tqdm(total=total, desc="cellucid_bench: genes", unit="gene", leave=False)
-        if self._bar is not None:
+        if self._bar is None:
+            return
+        if phase == "genes":
             self._bar.update(done - self._bar.n)
-            if phase != "genes":
-                self.close()
+        else:
+            self.close()
 
     def close(self) -> None:
         if self._bar is not None:

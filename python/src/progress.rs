@@ -31,6 +31,11 @@ pub fn relay(rx: &Receiver<Progress>, callback: &Py<PyAny>) {
     loop {
         let urgent = match rx.recv_timeout(INTERVAL) {
             Ok(Progress::Phase(p)) => {
+                // The finished phase's last counts first (the gene stage's total).
+                if alive && state.dirty {
+                    alive = call(callback, &state);
+                    state.dirty = false;
+                }
                 state.phase = p.name();
                 state.done = 0;
                 state.total = 0;
