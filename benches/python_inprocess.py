@@ -14,10 +14,13 @@ Timing: for each setting (q8 gzip 6, f32 plain), `--repeats` rounds after one wa
 round; each round runs both writers back to back in an order that alternates between
 rounds, in this process, into a fresh directory (removed untimed afterwards).
 
-Peak memory: each writer once more per setting in a forked child process (so both
-start from the same parent state, with the data already built); the figure is the
-child's peak RSS (getrusage ru_maxrss) minus its RSS just before the call, i.e. what
-the export itself added at its peak.
+Peak memory: each writer once more per setting in a child process of its own
+(multiprocessing "spawn": a fork would inherit the parent's rayon pool without its
+threads, and the exporter would wait for them forever). The child builds the same data
+(same seed), resets its peak-RSS mark (`/proc/self/clear_refs`, Linux) and runs the
+export; the figure is VmHWM after the call minus VmRSS before it: what the export
+itself added at its peak, the input data excluded. Where clear_refs cannot be written
+the child's ru_maxrss is used instead, which may include building the data.
 
 Run it in a virtualenv holding both packages (scripts/bench-python.sh makes one):
 
@@ -37,6 +40,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
 import pandas as pd
@@ -151,38 +155,63 @@ def _writers():
 
 
 def _run(prepare, data, setting, out_dir) -> float:
-    with contextlib.redirect_stdout(io.StringIO()):  # 0.9.2 prints its progress
+    # 0.9.2 prints progress and draws a tqdm bar; both writers' output goes nowhere.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         start = time.perf_counter()
         prepare(out_dir=out_dir, force=False, **data, **SETTINGS[setting])
         return time.perf_counter() - start
 
 
-def _rss_bytes() -> int:
+def _status_bytes(key: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) * 1024
     return 0
 
 
-def _child(writer, data, setting, out_dir, queue):
-    before = _rss_bytes()
-    _run(_writers()[writer], data, setting, out_dir)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def _child(writer, cells, genes, setting, out_dir, queue):
+    data = build(cells, genes)
+    prepare = _writers()[writer]
+    before = _status_bytes("VmRSS")
+    if _reset_peak():
+        _run(prepare, data, setting, out_dir)
+        peak = _status_bytes("VmHWM")
+    else:
+        _run(prepare, data, setting, out_dir)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     queue.put(peak - before)
 
 
-def peak_memory(writer, data, setting, root) -> int:
-    ctx = mp.get_context("fork")  # the child inherits the built data: nothing is read or pickled
+def peak_memory(writer, cells, genes, setting, root) -> int:
+    ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     out = Path(tempfile.mkdtemp(dir=root)) / "export"
-    p = ctx.Process(target=_child, args=(writer, data, setting, out, queue))
+    p = ctx.Process(target=_child, args=(writer, cells, genes, setting, out, queue))
     p.start()
+    # Read before join (a child blocks on exit until its queue is drained), polling so
+    # that a child that died before reporting is noticed.
+    while True:
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Empty:
+            if not p.is_alive():
+                raise RuntimeError(f"{writer} died in its child process (exit {p.exitcode})") from None
     p.join()
     shutil.rmtree(out.parent, ignore_errors=True)
     if p.exitcode != 0:
         raise RuntimeError(f"{writer} failed in its child process (exit {p.exitcode})")
-    return queue.get()
+    return result
 
 
 def time_setting(writers, data, setting, repeats, root) -> dict:
@@ -221,7 +250,7 @@ def main() -> int:
         for setting in SETTINGS:
             times = time_setting(writers, data, setting, args.repeats, root)
             for w in writers:
-                mem = peak_memory(w, data, setting, root) / 2**20
+                mem = peak_memory(w, args.cells, args.genes, setting, root) / 2**20
                 ts = times[w]
                 print(f"| {setting} | {w} | {statistics.median(ts):.3f} | {min(ts):.3f} | {max(ts):.3f} | {mem:.0f} |",
                       flush=True)

@@ -24,20 +24,42 @@ use pyo3::types::PyDict;
 
 type Outcome = std::thread::Result<cellucid_core::Result<ExportReport>>;
 
-/// Run the export on a scoped thread and relay its progress on this one.
+/// One export, inside `pool` when there is one, a panic caught.
+fn exporting(
+    pool: Option<&rayon::ThreadPool>,
+    dataset: &Dataset,
+    options: &ExportOptions,
+    out_dir: &std::path::Path,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Outcome {
+    let go = || catch_unwind(AssertUnwindSafe(|| export_with_progress(dataset, options, out_dir, progress)));
+    match pool {
+        Some(pool) => pool.install(go),
+        None => go(),
+    }
+}
+
+/// Run the export in a rayon pool of its own, dropped (its threads ending) afterwards,
+/// relaying its progress to `callback` on this thread.
+///
+/// Why not rayon's global pool: Python programs fork (multiprocessing's default on
+/// Linux). A child forked after one export would inherit the global pool's bookkeeping
+/// but not its threads, and its next export would wait for them forever. A pool per
+/// call costs one thread start per core (well under a millisecond). Without threads to
+/// be had (a process limit), core runs on the calling thread.
 fn run(dataset: &Dataset, options: &ExportOptions, out_dir: &std::path::Path, callback: Option<&Py<PyAny>>) -> Outcome {
+    let pool = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("cellucid-bench-{i}")).build().ok();
     let Some(callback) = callback else {
-        return catch_unwind(AssertUnwindSafe(|| export_with_progress(dataset, options, out_dir, &|_| {})));
+        return exporting(pool.as_ref(), dataset, options, out_dir, &|_| {});
     };
     let (tx, rx) = mpsc::channel::<Progress>();
+    let pool = pool.as_ref();
     std::thread::scope(|s| {
         let worker = s.spawn(move || {
-            catch_unwind(AssertUnwindSafe(|| {
-                // A send fails only once the relay has returned, i.e. never before we drop tx.
-                export_with_progress(dataset, options, out_dir, &|p| {
-                    let _ = tx.send(p);
-                })
-            }))
+            // A send fails only once the relay has returned, i.e. never before tx is dropped.
+            exporting(pool, dataset, options, out_dir, &|p| {
+                let _ = tx.send(p);
+            })
         });
         progress::relay(&rx, callback);
         worker.join().and_then(|r| r)
