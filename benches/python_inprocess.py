@@ -17,7 +17,7 @@ rounds, in this process, into a fresh directory (removed untimed afterwards).
 Peak memory: each writer once more per setting in a child process of its own
 (multiprocessing "spawn": a fork would inherit the parent's rayon pool without its
 threads, and the exporter would wait for them forever). The child builds the same data
-(same seed), resets its peak-RSS mark (`/proc/self/clear_refs`, Linux) and runs the
+(same seed), returns freed heap to the OS (malloc_trim), resets its peak-RSS mark (`/proc/self/clear_refs`, Linux) and runs the
 export; the figure is VmHWM after the call minus VmRSS before it: what the export
 itself added at its peak, the input data excluded. Where clear_refs cannot be written
 the child's ru_maxrss is used instead, which may include building the data.
@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import gc
 import io
 import multiprocessing as mp
 import os
@@ -179,9 +181,18 @@ def _reset_peak() -> bool:
         return False
 
 
+def _release_free_memory() -> None:
+    """Hand freed heap back to the OS, so that the export's allocations raise RSS rather
+    than reuse what building the data left resident (glibc's malloc_trim)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _child(writer, cells, genes, setting, out_dir, queue):
     data = build(cells, genes)
     prepare = _writers()[writer]
+    _release_free_memory()
     before = _status_bytes("VmRSS")
     if _reset_peak():
         _run(prepare, data, setting, out_dir)
