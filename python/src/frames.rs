@@ -35,7 +35,8 @@ pub fn label(obj: &Bound<'_, PyAny>, what: &str) -> Result<Label, ConvertError> 
 }
 
 fn labels(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<Label>, ConvertError> {
-    let items: Vec<Bound<'_, PyAny>> = obj.extract().map_err(|_| ConvertError::Type(format!("{what}: expected a list")))?;
+    let items: Vec<Bound<'_, PyAny>> =
+        obj.extract().map_err(|_| ConvertError::Type(format!("{what}: expected a list")))?;
     items.iter().map(|x| label(x, what)).collect()
 }
 
@@ -43,7 +44,10 @@ fn item<'py>(t: &Bound<'py, PyTuple>, i: usize, what: &str) -> Result<Bound<'py,
     t.get_item(i).map_err(|_| ConvertError::Value(format!("{what}: description too short")))
 }
 
-fn extract<'py, T: pyo3::conversion::FromPyObjectOwned<'py>>(obj: &Bound<'py, PyAny>, what: &str) -> Result<T, ConvertError> {
+fn extract<'py, T: pyo3::conversion::FromPyObjectOwned<'py>>(
+    obj: &Bound<'py, PyAny>,
+    what: &str,
+) -> Result<T, ConvertError> {
     obj.extract().map_err(|_| ConvertError::Type(format!("{what}: unexpected type {}", type_name(obj))))
 }
 
