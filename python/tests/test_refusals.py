@@ -19,7 +19,7 @@ from support import golden
 
 ERRORS = {e["id"]: e for e in golden.errors()}
 
-# The one case not reproduced, on purpose: 0.9.2 calls scipy's removed `getcol` on a
+# The one case of 90 not reproduced, on purpose: 0.9.2 calls scipy's removed `getcol` on a
 # sparse *array* (csr_array) and crashes with AttributeError; that is a bug, not a rule.
 # cellucid_bench exports such input (test_sparse_array_genes_are_exported below).
 DEPARTURES = {"gene_sparse_array"}
