@@ -7,8 +7,9 @@ that produced errors.json with cellucid 0.9.2.
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -55,9 +56,8 @@ def test_every_case_is_tested_or_a_listed_departure(make_cases):
     assert DEPARTURES <= set(ERRORS)
 
 
-@pytest.mark.parametrize("cid", sorted(set(ERRORS) - DEPARTURES))
-def test_refusal_matches_the_reference(cid, make_cases, tmp_path):
-    expected = ERRORS[cid]
+def _ours(cid, make_cases, tmp_path) -> dict:
+    """Run one case through cellucid_bench; what it raised and what it left."""
     fn, pre = _mods(make_cases)[cid]
     work = tmp_path / cid
     parent = work / "parent"
@@ -76,12 +76,44 @@ def test_refusal_matches_the_reference(cid, make_cases, tmp_path):
     finally:
         os.chdir(cwd)
     exc = info.value
-    assert type(exc).__name__ == expected["exception_type"]
-    assert isinstance(exc, ValueError) == expected["is_ValueError"]
-    assert str(exc).replace(str(tmp_path), "<TMP>") == expected["message"]
-    assert _tree(out_dir) == before, "out_dir changed"
-    leftovers = sorted(p.name for p in parent.iterdir() if p.name not in ("export", ".export.cellucid.lock"))
-    assert leftovers == []
+    return {
+        "exception_type": type(exc).__name__,
+        "is_ValueError": isinstance(exc, ValueError),
+        "message": str(exc).replace(str(tmp_path), "<TMP>"),
+        "untouched": _tree(out_dir) == before,
+        "leftovers": sorted(p.name for p in parent.iterdir() if p.name not in ("export", ".export.cellucid.lock")),
+    }
+
+
+@pytest.mark.parametrize("cid", sorted(set(ERRORS) - DEPARTURES))
+def test_refusal_matches_the_reference(cid, make_cases, tmp_path):
+    ours = _ours(cid, make_cases, tmp_path)
+    expected = ERRORS[cid]
+    for key in ("exception_type", "is_ValueError", "message"):
+        assert ours[key] == expected[key], key
+    assert ours["untouched"], "out_dir changed"
+    assert ours["leftovers"] == []
+
+
+def test_refusals_match_the_live_reference(make_cases, peer_python, tmp_path):
+    """The installed reference, run now on the same cases (errors.json is its recording)."""
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import make_cases; "
+        "print(json.dumps(make_cases.run_errors(None)))"
+    )
+    done = subprocess.run(
+        [str(peer_python), "-c", script, str(golden.golden_dir())],
+        check=True, capture_output=True, text=True, timeout=600,
+    )
+    live = {e["id"]: e for e in json.loads(done.stdout.splitlines()[-1])}
+    assert set(live) == set(ERRORS)
+    mismatches = []
+    for cid in sorted(set(live) - DEPARTURES):
+        ours = _ours(cid, make_cases, tmp_path)
+        for key in ("exception_type", "message"):
+            if ours[key] != live[cid].get(key):
+                mismatches.append(f"{cid} {key}: ours {ours[key]!r}, reference {live[cid].get(key)!r}")
+    assert mismatches == []
 
 
 def test_sparse_array_genes_are_exported(make_cases, tmp_path):
