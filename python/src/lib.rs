@@ -107,10 +107,21 @@ fn compare_folders(
     py.detach(|| cellucid_core::compare::compare_folders(&expected, &actual, expected_dirs.as_ref()))
 }
 
+/// Panics inside Rust and returns what Python receives: the same catch and mapping as
+/// `export` uses, so that a test can check that a panic becomes RuntimeError.
+#[pyfunction]
+fn _panic_for_tests(message: String) -> PyResult<()> {
+    match catch_unwind::<_, ()>(|| panic!("{message}")) {
+        Ok(()) => Ok(()),
+        Err(panic) => Err(error::panic_to_py(panic)),
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(export, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(compare_folders, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

@@ -106,3 +106,29 @@ def test_other_threads_run_while_exporting(tmp_path):
         stop.set()
         t.join()
     assert seen[-1] > seen[0]
+
+
+def test_prepare_prints_nothing_and_returns_none(tmp_path, capsys):
+    assert cellucid_bench.prepare(out_dir=tmp_path / "x", **builders.dense_f32()) is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_the_default_bar_is_tqdm_only_in_interactive_sessions(monkeypatch):
+    import sys
+
+    from cellucid_bench import _progress
+
+    monkeypatch.delattr(sys, "ps1", raising=False)
+    monkeypatch.setattr(_progress, "_interactive", lambda: False)
+    assert _progress.default_progress() is None
+    monkeypatch.setattr(_progress, "_interactive", lambda: True)
+    assert isinstance(_progress.default_progress(), TqdmProgress)  # tqdm is installed here
+
+
+def test_a_rust_panic_becomes_runtime_error():
+    import pytest
+
+    from cellucid_bench import _native
+
+    with pytest.raises(RuntimeError, match="internal error in cellucid_bench.*boom"):
+        _native._panic_for_tests("boom")
