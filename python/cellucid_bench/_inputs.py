@@ -109,7 +109,12 @@ def _column(name: str, s: pd.Series):
         if all(isinstance(v, str) or _missing(v) for v in values):
             return (name, "strings", [None if _missing(v) else v for v in values])
         # Mixed objects: pandas' own category inference, as the reference's astype does.
-        return _categorical(name, pd.Categorical(s))
+        try:
+            return _categorical(name, pd.Categorical(s))
+        except (TypeError, ValueError):
+            # Unhashable or unorderable values (lists, dicts): never exportable, and a
+            # column obs_keys leaves out must not stop the export.
+            return (name, "unsupported", repr(dtype))
     return (name, "unsupported", repr(dtype))
 
 

@@ -70,3 +70,14 @@ def test_complex_embeddings_are_refused_as_the_reference_does(tmp_path):
     with pytest.raises(TypeError, match=r"^X_umap_2d must contain real numeric values\.$"):
         cellucid_bench.prepare(out_dir=tmp_path / "x", **kw)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_column_obs_keys_leaves_out_is_never_converted(tmp_path):
+    kw = builders.dense_f32()
+    kw["obs"] = kw["obs"].copy()
+    kw["obs"]["lists"] = [[i] for i in range(len(kw["obs"]))]
+    kw["obs"]["when"] = np.datetime64("2020-01-01") + np.arange(len(kw["obs"]))
+    cellucid_bench.prepare(out_dir=tmp_path / "x", obs_keys=["cat_str", "f64"], **kw)
+    assert cellucid_bench.validate(tmp_path / "x") == []
+    with pytest.raises(TypeError, match=r"^obs field 'lists' has unsupported dtype dtype\('O'\)\.$"):
+        cellucid_bench.prepare(out_dir=tmp_path / "y", obs_keys=["lists"], **kw)
