@@ -20,10 +20,13 @@ pub mod error;
 pub mod mapping;
 mod raw;
 pub mod read;
+pub mod spill;
 pub mod strings;
 pub mod write;
+mod x_read;
 
 pub use error::H5adError;
 pub use mapping::Mapping;
-pub use read::{read, read_csr_as_csc, read_with, ReadOptions};
+pub use read::{read, read_csr_as_csc, read_for_export, read_var, read_with, ReadOptions};
+pub use spill::{SpillBudget, SpilledMatrix};
 pub use write::write;
