@@ -93,12 +93,13 @@ fn supervised_output_and_refusals_match_in_process_runs() {
     for d in ["a", "b"] {
         assert!(cellucid_core::validate(&tmp.path().join(d)).is_ok());
     }
-    // The summary has the same three lines, and a refusal the same line and status.
+    // The summary has the same four lines (counts, sizes, phases, memory), and a refusal
+    // the same line and status.
     let sup = run("c", &[]);
     let here = run("d", &["--in-process"]);
     let shape = |o: &Output| String::from_utf8_lossy(&o.stdout).lines().map(|l| l.split(' ').next().unwrap_or("").to_string()).collect::<Vec<_>>();
     assert_eq!(shape(&sup), shape(&here));
-    assert_eq!(shape(&sup).len(), 3);
+    assert_eq!(shape(&sup).len(), 4);
     let refused = run("a", &[]);
     let refused_here = run("a", &["--in-process"]);
     assert_eq!(refused.status.code(), refused_here.status.code());
