@@ -33,7 +33,7 @@ fn export_as(file: &Path, mapping: &Mapping, options: &ExportOptions, how: Read,
         ro.x_budget = Some(SpillBudget { bytes: 1, scratch_dir: scratch.to_path_buf() });
     }
     let (ds, spilled) = h5ad::read_for_export(file, mapping, &ro).map_err(|e| e.to_string())?;
-    let blocks = spilled.as_ref().map(|s| s as &dyn ColumnBlocks);
+    let blocks = spilled.as_deref().map(|s| s as &dyn ColumnBlocks);
     export_with_blocks(&ds, blocks, options, out, &|_| {}).map_err(|e| e.to_string())
 }
 
@@ -131,6 +131,13 @@ fn csr_csc_and_dense_files_give_the_same_folder_with_a_panel_and_a_budget_far_be
         let ids = gene_ids(&ds, &[41, 3, 17, 0, 59]);
         let panel: Vec<&str> = ids.iter().map(String::as_str).collect();
         assert_same(&file, &m, &options_for(Some(&panel)), &format!("{layout:?} panel"));
+        // A one-byte budget reads every layout block by block (CSR through spill files).
+        let budget = SpillBudget { bytes: 1, scratch_dir: tmp.path().to_path_buf() };
+        let ro = ReadOptions { x_as_csc: true, x_budget: Some(budget), ..ReadOptions::default() };
+        let (_, blocks) = h5ad::read_for_export(&file, &m, &ro).expect("read");
+        let blocks = blocks.expect("read by blocks");
+        assert_eq!(blocks.starts().len(), 60 + 1, "{layout:?}: one column per block");
+        drop(blocks);
         let spilled = assert_same(&file, &m, &options_for(None), &format!("{layout:?} all genes"));
         if layout == Layout::Csr {
             assert!(spilled > 0, "a one-byte budget must spill a CSR matrix");

@@ -24,6 +24,13 @@ pub trait ColumnBlocks: Sync {
     fn load(&self, block: usize) -> Result<Compressed>;
     /// Bytes the blocks occupy outside memory (spill files), for the report.
     fn spill_bytes(&self) -> u64;
+    /// Whether var column `col` is known to pass the pre-flight without loading it:
+    /// every stored value finite and float32-safe, and no duplicate entry (whose sum
+    /// the pre-flight would have to check). A reader that saw every entry while
+    /// spilling knows this; `false` means "load and check".
+    fn known_clean(&self, _col: usize) -> bool {
+        false
+    }
 }
 
 /// The block holding var column `col`.

@@ -113,13 +113,17 @@ impl<'a> BlockGenes<'a> {
     }
 
     /// D.9 over the blocks, before any payload: the first failing gene in panel order
-    /// wins, whichever block holds it.
+    /// wins, whichever block holds it. Only blocks holding a column the reader could
+    /// not vouch for ([`ColumnBlocks::known_clean`]) are loaded.
     pub fn preflight(&self) -> Result<()> {
         if !check_dtype(self.blocks.dtype(), &self.ids)? {
             return Ok(());
         }
         let mut first: Option<(usize, ExportError)> = None;
-        for (b, jobs) in self.jobs_by_block().into_iter().enumerate() {
+        for (b, mut jobs) in self.jobs_by_block().into_iter().enumerate() {
+            // Columns the reader already vouches for need not be read again.
+            let start = self.blocks.starts()[b];
+            jobs.retain(|&(_, c)| !self.blocks.known_clean(start + c));
             if jobs.is_empty() {
                 continue;
             }

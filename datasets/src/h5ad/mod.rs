@@ -23,10 +23,11 @@ pub mod read;
 pub mod spill;
 pub mod strings;
 pub mod write;
+mod file_blocks;
 mod x_read;
 
 pub use error::H5adError;
 pub use mapping::Mapping;
-pub use read::{read, read_csr_as_csc, read_for_export, read_var, read_with, ReadOptions};
+pub use read::{read, read_csr_as_csc, read_for_export, read_var, read_with, GeneBlocks, ReadOptions};
 pub use spill::{SpillBudget, SpilledMatrix};
 pub use write::write;

@@ -32,7 +32,7 @@ use super::encoding::{attr_ints, attr_string, attr_strings, kind_or_none, Encodi
 use super::error::{H5adError, Result};
 use super::mapping::Mapping;
 use super::raw::{self, Field};
-use super::spill::{SpillBudget, SpilledMatrix};
+use super::spill::SpillBudget;
 use super::x_read::SparseParts;
 
 /// Elements per block when streaming sparse index/data arrays.
@@ -75,9 +75,10 @@ pub fn read_var(path: &Path) -> Result<VarFrame> {
     H5adFile::open(path)?.read_var()
 }
 
-/// Reads for an export: with `options.x_budget`, a CSR gene matrix that does not fit
-/// is spilled and returned beside the dataset (whose `gene_expression` is then `None`).
-pub fn read_for_export(path: &Path, mapping: &Mapping, options: &ReadOptions) -> Result<(Dataset, Option<SpilledMatrix>)> {
+/// Reads for an export: with `options.x_budget`, a gene matrix that does not fit is
+/// returned beside the dataset as column blocks (CSR spilled, CSC and dense read from
+/// the file block by block); the dataset's `gene_expression` is then `None`.
+pub fn read_for_export(path: &Path, mapping: &Mapping, options: &ReadOptions) -> Result<(Dataset, Option<GeneBlocks>)> {
     let file = H5adFile::open(path)?;
     let (obs, n_obs) = file.read_obs()?;
     let mut ds = Dataset { obs: Some(obs), ..Dataset::default() };
@@ -92,8 +93,8 @@ pub fn read_for_export(path: &Path, mapping: &Mapping, options: &ReadOptions) ->
         };
         let shape = match &x {
             XRead::Matrix(m) => m.shape(),
-            XRead::Spilled(s) => {
-                let (r, c) = cellucid_core::ColumnBlocks::shape(s);
+            XRead::Blocks(s) => {
+                let (r, c) = s.shape();
                 vec![r, c]
             }
         };
@@ -105,7 +106,7 @@ pub fn read_for_export(path: &Path, mapping: &Mapping, options: &ReadOptions) ->
         }
         match x {
             XRead::Matrix(m) => ds.gene_expression = Some(m),
-            XRead::Spilled(s) => spilled = Some(s),
+            XRead::Blocks(s) => spilled = Some(s),
         }
         ds.var = Some(var);
     }
@@ -130,10 +131,13 @@ pub fn read_for_export(path: &Path, mapping: &Mapping, options: &ReadOptions) ->
     Ok((ds, spilled))
 }
 
-/// The gene matrix as read for an export: in memory, or spilled.
+/// A gene matrix read block by block (spilled CSR, or CSC/dense read from the file).
+pub type GeneBlocks = Box<dyn cellucid_core::ColumnBlocks + Send>;
+
+/// The gene matrix as read for an export: in memory, or by column blocks.
 pub(crate) enum XRead {
     Matrix(Matrix),
-    Spilled(SpilledMatrix),
+    Blocks(GeneBlocks),
 }
 
 /// An open `.h5ad` file and the path it came from.

@@ -42,6 +42,11 @@ pub trait SpillValue: Element {
     fn put(self, out: &mut Vec<u8>);
     /// `None` when the bytes are no value of this type (a bool other than 0/1).
     fn get(bytes: &[u8]) -> Option<Self>;
+    /// Finite and float32-safe on its own (the gene pre-flight's rule for a stored
+    /// value; integers and bools always are).
+    fn is_clean(self) -> bool {
+        true
+    }
 }
 
 macro_rules! spill_number {
@@ -57,7 +62,27 @@ macro_rules! spill_number {
         }
     )*};
 }
-spill_number!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+spill_number!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+macro_rules! spill_float {
+    ($($t:ty => $clean:expr),*) => {$(
+        impl SpillValue for $t {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> Option<Self> {
+                Some(<$t>::from_le_bytes(bytes.try_into().ok()?))
+            }
+            fn is_clean(self) -> bool {
+                let clean: fn($t) -> bool = $clean;
+                clean(self)
+            }
+        }
+    )*};
+}
+// f64 as core's pre-flight: finite once cast, and no underflow of a non-zero to 0.
+spill_float!(f32 => |x| x.is_finite(), f64 => |x| { let f = x as f32; f.is_finite() && !(x != 0.0 && f == 0.0) });
 
 impl SpillValue for bool {
     const SIZE: usize = 1;
@@ -107,6 +132,11 @@ pub struct SpillWriter {
     buffers: Vec<Vec<u8>>,
     flush_at: usize,
     written: u64,
+    /// Per column: a stored value that is not clean, or a duplicate entry, was seen.
+    suspect: Vec<bool>,
+    /// Per column: the row of its last entry (`u32::MAX`: none yet). Rows arrive in
+    /// non-decreasing order, so a duplicate is a repeat of the last row.
+    last_row: Vec<u32>,
 }
 
 impl SpillWriter {
@@ -131,7 +161,18 @@ impl SpillWriter {
         // larger appends), whatever the budget.
         let flush_at = ((budget.bytes / 4) as usize / n_blocks.max(1)).max(4096);
         let buffers = vec![Vec::new(); n_blocks];
-        Ok(SpillWriter { dir, registration, starts, block_of, buffers, flush_at, written: 0 })
+        let n_cols = block_of.len();
+        Ok(SpillWriter {
+            dir,
+            registration,
+            starts,
+            block_of,
+            buffers,
+            flush_at,
+            written: 0,
+            suspect: vec![false; n_cols],
+            last_row: vec![u32::MAX; n_cols],
+        })
     }
 
     fn path(&self, b: usize) -> PathBuf {
@@ -145,6 +186,10 @@ impl SpillWriter {
             return Ok(());
         }
         let b = b as usize;
+        if !v.is_clean() || self.last_row[col] == row {
+            self.suspect[col] = true;
+        }
+        self.last_row[col] = row;
         let buf = &mut self.buffers[b];
         buf.extend_from_slice(&((col - self.starts[b]) as u32).to_le_bytes());
         buf.extend_from_slice(&row.to_le_bytes());
@@ -180,6 +225,7 @@ impl SpillWriter {
             shape,
             dtype,
             spill_bytes: self.written,
+            suspect: self.suspect,
         })
     }
 }
@@ -193,6 +239,7 @@ pub struct SpilledMatrix {
     shape: (usize, usize),
     dtype: DType,
     spill_bytes: u64,
+    suspect: Vec<bool>,
 }
 
 impl SpilledMatrix {
@@ -291,6 +338,10 @@ impl cellucid_core::ColumnBlocks for SpilledMatrix {
     fn spill_bytes(&self) -> u64 {
         self.spill_bytes
     }
+
+    fn known_clean(&self, col: usize) -> bool {
+        self.suspect.get(col).is_some_and(|&s| !s)
+    }
 }
 
 #[cfg(test)]
@@ -309,5 +360,12 @@ mod tests {
         assert_eq!(bool::get(&[1]), Some(true));
         assert_eq!(bool::get(&[2]), None);
         assert_eq!(f32::get(&1.5f32.to_le_bytes()), Some(1.5));
+    }
+
+    #[test]
+    fn stored_values_are_clean_by_the_preflight_rule() {
+        assert!(1.0f32.is_clean() && !f32::NAN.is_clean() && !f32::INFINITY.is_clean());
+        assert!(0.0f64.is_clean() && !1e300f64.is_clean() && !1e-300f64.is_clean() && !f64::NAN.is_clean());
+        assert!(i64::MAX.is_clean() && true.is_clean());
     }
 }

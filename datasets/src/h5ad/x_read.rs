@@ -7,6 +7,8 @@
 //!   entries would exceed the budget ([`super::spill`]).
 //! - CSC with a panel reads only the panel's `indptr` ranges of indices and data.
 //! - Dense with a panel reads only the panel's columns (one hyperslab each).
+//! - CSC and dense matrices above the budget are read block by block from the file
+//!   when the export asks for each block ([`super::file_blocks`]).
 //!
 //! Columns outside the panel arrive empty, in a CSC of the full shape, so the exporter's
 //! shape checks and var column numbers are those of the whole matrix; each kept
@@ -19,6 +21,7 @@ use hdf5::H5Type;
 use super::error::{H5adError, Result};
 use super::read::{check_index, H5adFile, XRead, BLOCK};
 use super::spill::{block_starts, entry_cost, SpillBudget, SpillValue, SpillWriter};
+use super::file_blocks::FileBlocks;
 use super::raw;
 use hdf5::LocationType;
 
@@ -54,37 +57,68 @@ macro_rules! by_dtype {
 }
 
 impl H5adFile {
-    /// The gene matrix at `path` for an export: CSC, or spilled CSR (see module docs).
+    /// The gene matrix at `path` for an export: CSC in memory, or column blocks when
+    /// it does not fit `budget` (see module docs).
     pub(crate) fn read_x_csc(&self, path: &str, budget: Option<&SpillBudget>) -> Result<XRead> {
-        if self.exists(path) && self.loc_type(path)? == LocationType::Group {
-            let parts = self.sparse_parts(&self.group(path)?, path)?;
-            if parts.csr {
-                return parts.csr_stream(None, budget);
-            }
-        }
-        Ok(XRead::Matrix(self.read_matrix(path, true, false)?))
+        self.read_x(path, None, budget)
     }
 
     /// As [`Self::read_x_csc`], materialising only var columns `columns`.
     pub(crate) fn read_x_columns(&self, path: &str, columns: &[usize], budget: Option<&SpillBudget>) -> Result<XRead> {
+        self.read_x(path, Some(columns), budget)
+    }
+
+    fn read_x(&self, path: &str, columns: Option<&[usize]>, budget: Option<&SpillBudget>) -> Result<XRead> {
         if !self.exists(path) {
-            return self.read_x_csc(path, budget);
+            return Ok(XRead::Matrix(self.read_matrix(path, true, false)?));
         }
         if self.loc_type(path)? == LocationType::Group {
             let parts = self.sparse_parts(&self.group(path)?, path)?;
-            let keep = keep_mask(columns, parts.shape.1, path)?;
-            return if parts.csr { parts.csr_stream(Some(&keep), budget) } else { Ok(XRead::Matrix(parts.csc_columns(&keep)?)) };
+            let keep = columns.map(|c| keep_mask(c, parts.shape.1, path)).transpose()?;
+            return if parts.csr { parts.csr_stream(keep.as_deref(), budget) } else { csc_read(parts, keep, budget) };
         }
         let ds = self.dataset(path)?;
         let shape = ds.shape();
-        if shape.len() != 2 || path.starts_with("obsm/") {
-            return self.read_x_csc(path, budget);
+        if shape.len() != 2 {
+            return Ok(XRead::Matrix(self.read_matrix(path, true, false)?));
         }
-        let keep = keep_mask(columns, shape[1], path)?;
-        let dtype = raw::dtype_of(&raw::descriptor(&ds, path)?)
-            .ok_or_else(|| H5adError::unsupported(path, "array", "gene matrix is not numeric"))?;
-        let m = by_dtype!(dtype, dense_columns(&ds, path, (shape[0], shape[1]), &keep))?;
-        Ok(XRead::Matrix(cellucid_core::Matrix::Csc(m)))
+        let shape = (shape[0], shape[1]);
+        let Some(dtype) = raw::descriptor(&ds, path).ok().and_then(|d| raw::dtype_of(&d)) else {
+            // Not numeric: the full read gives its refusal.
+            return Ok(XRead::Matrix(self.read_matrix(path, true, false)?));
+        };
+        let keep = columns.map(|c| keep_mask(c, shape.1, path)).transpose()?;
+        let counts: Vec<u64> = (0..shape.1).map(|c| if keep.as_ref().is_none_or(|k| k[c]) { shape.0 as u64 } else { 0 }).collect();
+        let cost = 4 + dtype.size() as u64;
+        match budget {
+            Some(b) if counts.iter().sum::<u64>() * cost > b.bytes => {
+                let starts = block_starts(&counts, cost, b.bytes / 2);
+                Ok(XRead::Blocks(Box::new(FileBlocks::dense(ds, path, shape, dtype, keep, starts))))
+            }
+            _ if keep.is_none() => Ok(XRead::Matrix(self.read_matrix(path, true, false)?)),
+            _ => {
+                let m = by_dtype!(dtype, dense_columns(&ds, path, shape, keep.as_deref(), 0..shape.1))?;
+                Ok(XRead::Matrix(cellucid_core::Matrix::Csc(m)))
+            }
+        }
+    }
+}
+
+/// A CSC matrix (or its panel): in memory, or read by column blocks beyond the budget.
+fn csc_read(parts: SparseParts, keep: Option<Vec<bool>>, budget: Option<&SpillBudget>) -> Result<XRead> {
+    let counts: Vec<u64> = (0..parts.shape.1)
+        .map(|c| if keep.as_ref().is_none_or(|k| k[c]) { parts.indptr[c + 1] - parts.indptr[c] } else { 0 })
+        .collect();
+    let cost = 4 + parts.dtype.size() as u64;
+    match budget {
+        Some(b) if counts.iter().sum::<u64>() * cost > b.bytes => {
+            let starts = block_starts(&counts, cost, b.bytes / 2);
+            Ok(XRead::Blocks(Box::new(FileBlocks::csc(parts, keep, starts))))
+        }
+        _ => {
+            let m = by_dtype!(parts.dtype, csc_ranges(&parts, keep.as_deref(), 0..parts.shape.1))?;
+            Ok(XRead::Matrix(cellucid_core::Matrix::Csc(m)))
+        }
     }
 }
 
@@ -123,7 +157,7 @@ impl SparseParts {
                 let starts = block_starts(&counts, entry_cost(self.dtype), b.bytes / 2);
                 let mut sink = SpillWriter::create(b, starts, keep)?;
                 by_dtype!(self.dtype, spill_into(self, &mut sink))?;
-                Ok(XRead::Spilled(sink.finish(self.shape, self.dtype)?))
+                Ok(XRead::Blocks(Box::new(sink.finish(self.shape, self.dtype)?)))
             }
             _ => {
                 let c = by_dtype!(self.dtype, scatter_csc(self, &counts, keep))?;
@@ -171,10 +205,6 @@ impl SparseParts {
         Ok(())
     }
 
-    /// A panel of a CSC matrix: only the kept columns' index ranges are read.
-    pub(crate) fn csc_columns(&self, keep: &[bool]) -> Result<cellucid_core::Matrix> {
-        by_dtype!(self.dtype, csc_ranges(self, keep)).map(cellucid_core::Matrix::Csc)
-    }
 }
 
 /// Pass 2 into memory: a CSC of the full shape holding the kept entries.
@@ -205,44 +235,78 @@ fn spill_into<T: H5Type + SpillValue>(p: &SparseParts, sink: &mut SpillWriter) -
     p.walk::<T>(|row, j, v| sink.put(row, j, v))
 }
 
-/// The kept columns of a CSC, each read as its `indptr` range.
-fn csc_ranges<T: H5Type + Element>(p: &SparseParts, keep: &[bool]) -> Result<Compressed> {
-    let (n_rows, n_cols) = p.shape;
-    let mut indptr = vec![0u64; n_cols + 1];
+/// The kept columns among `cols` of a CSC, as a CSC of those columns (numbered from
+/// `cols.start`): each run of consecutive kept columns is one hyperslab of indices and
+/// one of data.
+pub(crate) fn csc_ranges<T: H5Type + Element>(p: &SparseParts, keep: Option<&[bool]>, cols: std::ops::Range<usize>) -> Result<Compressed> {
+    let n_rows = p.shape.0;
+    let width = cols.len();
+    let mut indptr = vec![0u64; width + 1];
     let mut indices = Vec::new();
     let mut data: Vec<T> = Vec::new();
-    for c in 0..n_cols {
-        let (a, b) = (p.indptr[c] as usize, p.indptr[c + 1] as usize);
-        if keep[c] && b > a {
-            let idx = p.idx_ds.read_slice_1d::<i64, _>(a..b).map_err(H5adError::hdf5(&p.idx_path))?;
+    let kept = |c: usize| keep.is_none_or(|k| k[c]);
+    let mut c = cols.start;
+    while c < cols.end {
+        if !kept(c) {
+            indptr[c - cols.start + 1] = indices.len() as u64;
+            c += 1;
+            continue;
+        }
+        let run_end = (c..cols.end).find(|&e| !kept(e)).unwrap_or(cols.end);
+        let (a, b) = (p.indptr[c] as usize, p.indptr[run_end] as usize);
+        // In chunks: no i64 copy of a long run's indices.
+        for start in (a..b).step_by(BLOCK) {
+            let end = (start + BLOCK).min(b);
+            let idx = p.idx_ds.read_slice_1d::<i64, _>(start..end).map_err(H5adError::hdf5(&p.idx_path))?;
             for &j in idx.iter() {
                 indices.push(check_index(j, n_rows, &p.idx_path)?);
             }
-            let val = p.data_ds.read_slice_1d::<T, _>(a..b).map_err(H5adError::hdf5(&p.data_path))?;
+            let val = p.data_ds.read_slice_1d::<T, _>(start..end).map_err(H5adError::hdf5(&p.data_path))?;
             data.extend(val.iter().copied());
         }
-        indptr[c + 1] = indices.len() as u64;
+        let base = indices.len() as u64 - (b - a) as u64;
+        for k in c..run_end {
+            indptr[k - cols.start + 1] = base + (p.indptr[k + 1] - p.indptr[c]);
+        }
+        c = run_end;
     }
-    Ok(Compressed { shape: p.shape, indptr, indices, data: Values::from_vec(data) })
+    Ok(Compressed { shape: (n_rows, width), indptr, indices, data: Values::from_vec(data) })
 }
 
-/// The kept columns of a dense `(rows, cols)` array, each as a full CSC column (every
-/// row stored, zeros included: the gene writer then sees the dense column's values).
-fn dense_columns<T: H5Type + Element>(ds: &hdf5::Dataset, path: &str, shape: (usize, usize), keep: &[bool]) -> Result<Compressed> {
-    let (n_rows, n_cols) = shape;
+/// The kept columns among `cols` of a dense `(rows, cols)` array, each as a full CSC
+/// column (every row stored, zeros included: the gene writer then sees the dense
+/// column's values). Kept columns are read one hyperslab each; with every column kept,
+/// the whole range is one 2-D hyperslab.
+pub(crate) fn dense_columns<T: H5Type + Element>(
+    ds: &hdf5::Dataset,
+    path: &str,
+    shape: (usize, usize),
+    keep: Option<&[bool]>,
+    cols: std::ops::Range<usize>,
+) -> Result<Compressed> {
+    let n_rows = shape.0;
     if n_rows > u32::MAX as usize + 1 {
         return Err(H5adError::malformed(path, "more rows than a u32 index can address"));
     }
-    let mut indptr = vec![0u64; n_cols + 1];
+    let width = cols.len();
+    let mut indptr = vec![0u64; width + 1];
     let mut indices = Vec::new();
     let mut data: Vec<T> = Vec::new();
-    for c in 0..n_cols {
-        if keep[c] {
+    let whole = match keep {
+        None if width > 0 => Some(ds.read_slice_2d::<T, _>((.., cols.clone())).map_err(H5adError::hdf5(path))?),
+        _ => None,
+    };
+    for c in cols.clone() {
+        let local = c - cols.start;
+        if let Some(block) = &whole {
+            indices.extend(0..n_rows as u32);
+            data.extend(block.column(local).iter().copied());
+        } else if keep.is_some_and(|k| k[c]) {
             let col = ds.read_slice_1d::<T, _>((.., c)).map_err(H5adError::hdf5(path))?;
             indices.extend(0..n_rows as u32);
             data.extend(col.iter().copied());
         }
-        indptr[c + 1] = indices.len() as u64;
+        indptr[local + 1] = indices.len() as u64;
     }
-    Ok(Compressed { shape, indptr, indices, data: Values::from_vec(data) })
+    Ok(Compressed { shape: (n_rows, width), indptr, indices, data: Values::from_vec(data) })
 }

@@ -374,7 +374,7 @@ fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
     let read_time = started.elapsed();
     let options = options(&a, params.as_ref(), &dataset)?;
     let bar = ExportProgress::new(!a.quiet && !a.json);
-    let blocks = spilled.as_ref().map(|s| s as &dyn cellucid_core::ColumnBlocks);
+    let blocks = spilled.as_deref().map(|s| s as &dyn cellucid_core::ColumnBlocks);
     let report = cellucid_core::export_with_blocks(&dataset, blocks, &options, &a.out_dir, &|p| {
         reporter.progress(p);
         bar.event(p)
