@@ -74,7 +74,7 @@ impl H5adFile {
         }
         if self.loc_type(path)? == LocationType::Group {
             let parts = self.sparse_parts(&self.group(path)?, path)?;
-            let keep = columns.map(|c| keep_mask(c, parts.shape.1, path)).transpose()?;
+            let keep = columns.map(|c| keep_mask(c, parts.shape.1));
             return if parts.csr { parts.csr_stream(keep.as_deref(), budget) } else { csc_read(parts, keep, budget) };
         }
         let ds = self.dataset(path)?;
@@ -87,7 +87,7 @@ impl H5adFile {
             // Not numeric: the full read gives its refusal.
             return Ok(XRead::Matrix(self.read_matrix(path, true, false)?));
         };
-        let keep = columns.map(|c| keep_mask(c, shape.1, path)).transpose()?;
+        let keep = columns.map(|c| keep_mask(c, shape.1));
         let counts: Vec<u64> = (0..shape.1).map(|c| if keep.as_ref().is_none_or(|k| k[c]) { shape.0 as u64 } else { 0 }).collect();
         let cost = 4 + dtype.size() as u64;
         match budget {
@@ -122,13 +122,18 @@ fn csc_read(parts: SparseParts, keep: Option<Vec<bool>>, budget: Option<&SpillBu
     }
 }
 
-/// Which var columns to keep; a column beyond the matrix is the caller's mistake.
-fn keep_mask(columns: &[usize], n_cols: usize, path: &str) -> Result<Vec<bool>> {
+/// Which var columns to keep.
+///
+/// A column beyond the matrix (var longer than X) is ignored: the shape check after the
+/// read refuses that file with the message a full read gives.
+fn keep_mask(columns: &[usize], n_cols: usize) -> Vec<bool> {
     let mut keep = vec![false; n_cols];
     for &c in columns {
-        *keep.get_mut(c).ok_or_else(|| H5adError::malformed(path, format!("panel column {c} outside 0..{n_cols}")))? = true;
+        if let Some(k) = keep.get_mut(c) {
+            *k = true;
+        }
     }
-    Ok(keep)
+    keep
 }
 
 impl SparseParts {

@@ -380,12 +380,13 @@ fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
         bar.event(p)
     });
     bar.finish();
+    let by_blocks = spilled.is_some();
     drop(spilled);
     let report = report?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if !a.quiet {
-        print_summary(&a.out_dir, &report, read_time, limit, a.memory_limit.is_none());
+        print_summary(&a.out_dir, &report, read_time, limit, a.memory_limit.is_none(), by_blocks);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -409,7 +410,7 @@ fn read_options(a: &ExportArgs, params: Option<&Params>, mapping: &Mapping, limi
     Ok(ro)
 }
 
-fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration, limit: u64, default_limit: bool) {
+fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration, limit: u64, default_limit: bool, by_blocks: bool) {
     println!(
         "exported {} cells, {} genes{} to {}",
         r.n_cells,
@@ -435,6 +436,8 @@ fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration, l
     println!("  phases: {}", parts.join(", "));
     let spill = if r.spill_bytes > 0 {
         format!(", gene matrix spilled out of core: {}", memory::human(r.spill_bytes))
+    } else if by_blocks {
+        ", gene matrix read from the file by column blocks".to_string()
     } else {
         ", gene matrix in memory".to_string()
     };
