@@ -19,4 +19,5 @@ pub mod outliers;
 pub mod output;
 #[cfg(feature = "slowdown")]
 pub mod slowdown;
+pub mod side;
 pub mod vectors;
