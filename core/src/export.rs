@@ -10,7 +10,9 @@ use crate::publish::{resolve_out_dir, Transaction};
 use crate::report::{ExportReport, Phase};
 use crate::stage::clock::PhaseClock;
 use crate::stage::output::Output;
-use crate::stage::{embeddings, genes, graph, identity, latent, obs, vectors};
+use crate::stage::blocks::ColumnBlocks;
+use crate::stage::{embeddings, gene_blocks, identity, latent, obs, side, vectors};
+use crate::stage::graph;
 use crate::{Dataset, ExportOptions};
 use std::path::Path;
 
@@ -37,6 +39,19 @@ pub fn export_with_progress(
     out_dir: &Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ExportReport> {
+    export_with_blocks(dataset, None, options, out_dir, progress)
+}
+
+/// [`export_with_progress`] with the gene matrix given out of core: `blocks`, when
+/// given, stands for `dataset.gene_expression` (which should then be `None`) and is
+/// read one column block at a time. The output is the same bytes.
+pub fn export_with_blocks(
+    dataset: &Dataset,
+    blocks: Option<&dyn ColumnBlocks>,
+    options: &ExportOptions,
+    out_dir: &Path,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ExportReport> {
     let mut clock = PhaseClock::start(Phase::Validation);
     progress(Progress::Phase(Phase::Validation));
     // A. Arguments, before anything touches the disk.
@@ -56,7 +71,7 @@ pub fn export_with_progress(
     let latent = latent::prepare(dataset, n)?;
     let obs = obs::prepare(dataset, options, n, &norms, &latent)?;
     clock.switch(Phase::Genes);
-    let genes = genes::prepare(dataset, options, n)?;
+    let genes = gene_blocks::prepare_stage(dataset, blocks, options, n)?;
     clock.switch(Phase::Vectors);
     let vectors = vectors::prepare(dataset, options, n, &norms)?;
     clock.switch(Phase::Genes);
@@ -78,26 +93,35 @@ pub fn export_with_progress(
         let w = vectors::write(v, &output)?;
         clock.add_output(Phase::Vectors, w.files, w.raw_bytes, w.bytes);
     }
-    clock.switch(Phase::Obs);
-    progress(Progress::Phase(Phase::Obs));
-    let w = obs::write(&obs, options, n, &output)?;
-    clock.add_output(Phase::Obs, w.files, w.raw_bytes, w.bytes);
-    if let Some(g) = &genes {
-        clock.switch(Phase::Genes);
-        progress(Progress::Phase(Phase::Genes));
-        progress(Progress::GenesStarted { total: g.ids.len() });
-        let w = g.write(options, &output, &|bytes| progress(Progress::GeneDone { bytes }))?;
-        clock.add_output(Phase::Genes, w.files, w.raw_bytes, w.bytes);
+    // Obs and the graph are written while the genes compress (rayon::join): their files
+    // are independent of the genes', so the folder is the sequence's, byte for byte.
+    // Each phase keeps its own wall time; the side branch's thread CPU is charged to
+    // obs and graph and taken off the gene phase, which spans the join.
+    clock.switch(Phase::Genes);
+    progress(Progress::Phase(Phase::Genes));
+    let (genes_written, side) = rayon::join(
+        || {
+            genes.as_ref().map(|g| {
+                progress(Progress::GenesStarted { total: g.ids().len() });
+                g.write(options, &output, &|bytes| progress(Progress::GeneDone { bytes }))
+            })
+        },
+        || side::write(&obs, graph.as_ref(), options, n, &output),
+    );
+    // Errors in the sequence's order: obs, genes, graph.
+    let side = side.into_results()?;
+    let genes_written = genes_written.transpose()?;
+    for part in side.into_iter().flatten() {
+        clock.charge(part.phase, part.wall, part.cpu);
+        clock.add_output(part.phase, part.written.files, part.written.raw_bytes, part.written.bytes);
     }
-    if let Some(gr) = &graph {
-        clock.switch(Phase::Graph);
-        progress(Progress::Phase(Phase::Graph));
-        let w = graph::write(gr, options, &output)?;
-        clock.add_output(Phase::Graph, w.files, w.raw_bytes, w.bytes);
+    if let Some(w) = genes_written {
+        clock.add_output(Phase::Genes, w.files, w.raw_bytes, w.bytes);
     }
     clock.switch(Phase::Identity);
     progress(Progress::Phase(Phase::Identity));
-    let n_genes = genes.as_ref().map_or(0, |g| g.ids.len());
+    let n_genes = genes.as_ref().map_or(0, |g| g.ids().len());
+    let spill_bytes = genes.as_ref().map_or(0, |g| g.spill_bytes());
     let summary = identity::Summary {
         n_cells: n,
         n_genes,
@@ -127,5 +151,6 @@ pub fn export_with_progress(
         n_genes: n_genes as u64,
         n_edges: graph.as_ref().map(|g| g.src.len() as u64),
         threads: rayon::current_num_threads(),
+        spill_bytes,
     })
 }

@@ -82,6 +82,9 @@ pub struct ExportReport {
     pub n_genes: u64,
     pub n_edges: Option<u64>,
     pub threads: usize,
+    /// Bytes of the gene matrix spilled to scratch files to stay within a memory
+    /// budget (0 when the matrix was in memory).
+    pub spill_bytes: u64,
 }
 
 impl ExportReport {

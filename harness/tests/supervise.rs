@@ -93,12 +93,13 @@ fn supervised_output_and_refusals_match_in_process_runs() {
     for d in ["a", "b"] {
         assert!(cellucid_core::validate(&tmp.path().join(d)).is_ok());
     }
-    // The summary has the same three lines, and a refusal the same line and status.
+    // The summary has the same four lines (counts, sizes, phases, memory), and a refusal
+    // the same line and status.
     let sup = run("c", &[]);
     let here = run("d", &["--in-process"]);
     let shape = |o: &Output| String::from_utf8_lossy(&o.stdout).lines().map(|l| l.split(' ').next().unwrap_or("").to_string()).collect::<Vec<_>>();
     assert_eq!(shape(&sup), shape(&here));
-    assert_eq!(shape(&sup).len(), 3);
+    assert_eq!(shape(&sup).len(), 4);
     let refused = run("a", &[]);
     let refused_here = run("a", &["--in-process"]);
     assert_eq!(refused.status.code(), refused_here.status.code());
@@ -235,4 +236,64 @@ fn a_worker_killed_inside_the_transaction_is_rolled_back() {
     assert_eq!(names(tmp.path()), before, "stage and journal rolled back");
     assert_eq!(fs::read(out.join("dataset_identity.json")).unwrap(), identity, "the old generation is in place");
     assert!(cellucid_core::validate(&out).is_ok());
+}
+
+#[test]
+fn spill_files_are_removed_on_success_on_signals_and_when_the_worker_is_killed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("big.h5ad");
+    let g = bin()
+        .args(["generate", "--cells", "20000", "--genes", "1000", "--density", "0.1", "--seed", "5", "-o"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(g.status.success(), "{}", stderr(&g));
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let out = tmp.path().join("out");
+    let args = |extra: &[&str]| {
+        let mut c = bin();
+        c.arg("export").arg(&input).arg(&out).args(["--embedding", "2d=obsm/X_umap_2d", "--latent", "obsm/X_latent"]);
+        c.args(["--memory-limit", "1k", "--force", "--threads", "1", "--compression", "9"]).arg("--scratch-dir").arg(&scratch);
+        c.args(extra);
+        c
+    };
+    // Success: spilled (reported), nothing left.
+    let ok = args(&["--json"]).output().unwrap();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert!(report["spill_bytes"].as_u64().unwrap_or(0) > 0, "{report}");
+    assert_eq!(names(&scratch), Vec::<String>::new());
+
+    let spilling = || names(&scratch).iter().any(|n| n.starts_with(".cellucid-spill-"));
+    // SIGTERM to an in-process export (its signal rollback removes the spill), to the
+    // CLI (forwarded to the worker), and SIGABRT to the worker (no cleanup of its own:
+    // the supervisor removes it).
+    for (in_process, to_worker, sig) in [(true, false, libc::SIGTERM), (false, false, libc::SIGTERM), (false, true, libc::SIGABRT)] {
+        let mut caught = false;
+        for _attempt in 0..5 {
+            let extra: &[&str] = if in_process { &["--quiet", "--in-process"] } else { &["--quiet"] };
+            let mut child = args(extra).stderr(Stdio::piped()).spawn().unwrap();
+            let worker = if in_process { child.id() as i32 } else { worker_of(&child) };
+            while !spilling() && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            if child.try_wait().unwrap().is_some() {
+                continue; // finished before we looked: try again
+            }
+            if to_worker {
+                kill(worker, libc::SIGSTOP);
+                kill(worker, sig);
+                kill(worker, libc::SIGCONT);
+            } else {
+                kill(child.id() as i32, sig);
+            }
+            let o = child.wait_with_output().unwrap();
+            assert!(!o.status.success(), "{}", stderr(&o));
+            caught = true;
+            break;
+        }
+        assert!(caught, "the export always finished before its spill could be seen");
+        assert_eq!(names(&scratch), Vec::<String>::new(), "spill left after signal {sig}");
+    }
 }

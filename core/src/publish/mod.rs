@@ -34,6 +34,7 @@ mod journal;
 mod lock;
 mod out_dir;
 mod permissions;
+mod scratch;
 mod signals;
 mod transaction;
 
@@ -44,6 +45,7 @@ mod tests;
 
 pub use durable::fsync_dir;
 pub use out_dir::resolve_out_dir;
+pub use scratch::ScratchRegistration;
 pub use signals::roll_back_on_signals;
 pub use transaction::Transaction;
 

@@ -112,6 +112,7 @@ fn watch(read_end: RawFd) {
     }
     let signal = libc::c_int::from(byte);
     super::transaction::roll_back_all_before_exit();
+    super::scratch::remove_all_before_exit();
     die_of(signal);
 }
 

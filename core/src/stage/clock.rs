@@ -50,6 +50,16 @@ impl PhaseClock {
         self.cpu_mark = cpu;
     }
 
+    /// Charge `wall` and `cpu` spent by `phase` on another thread while the current
+    /// phase ran: the CPU is moved from the current phase (whose process-wide reading
+    /// includes it) to `phase`.
+    pub fn charge(&mut self, phase: Phase, wall: Duration, cpu: Duration) {
+        let t = self.timing_mut(phase);
+        t.wall += wall;
+        t.cpu += cpu;
+        self.cpu_mark += cpu;
+    }
+
     /// Add files and bytes written to a phase.
     pub fn add_output(&mut self, phase: Phase, files: u64, raw_bytes: u64, bytes: u64) {
         let t = self.timing_mut(phase);

@@ -12,7 +12,7 @@ use super::output::{Output, Written};
 use crate::codec::json::Json;
 use crate::codec::quantize::{self, finite_min_max, Bounds, Quantizer};
 use crate::codec::PayloadEncoder;
-use crate::dataset::{Compressed, Dataset, DenseArray, Element, Label, Matrix, Values};
+use crate::dataset::{Compressed, DType, Dataset, DenseArray, Element, Label, Matrix, Values, VarFrame};
 use crate::error::{ExportError, Result};
 use crate::options::{check_display_as, ExportOptions};
 use crate::text::{py_repr, py_repr_list};
@@ -48,10 +48,35 @@ fn type_name(l: &Label) -> &'static str {
 /// D.7: var, matrix shape, ids, panel. `None` when there is no gene_expression.
 pub fn prepare<'a>(ds: &'a Dataset, options: &ExportOptions, n_cells: usize) -> Result<Option<Genes<'a>>> {
     let Some(matrix) = &ds.gene_expression else { return Ok(None) };
-    let Some(var) = &ds.var else {
+    let (ids, columns) = select(ds.var.as_ref(), &matrix.shape(), options, n_cells)?;
+    let matrix = match matrix {
+        Matrix::Dense(d) => Columns::Dense(d),
+        Matrix::Csc(c) => Columns::Csc(Cow::Borrowed(c)),
+        Matrix::Csr(c) => Columns::Csc(Cow::Owned(csr_to_csc(c))),
+        Matrix::Coo(c) => Columns::Csc(Cow::Owned(coo_to_csc(c))),
+    };
+    Ok(Some(Genes { ids, columns, matrix, n_cells }))
+}
+
+/// The var columns a gene panel exports, for a reader that materialises only those:
+/// `None` without a panel, or with one that the export will refuse (the reader then
+/// reads the whole matrix, so the refusal is the one a full read gives).
+pub fn panel_columns(var: &VarFrame, options: &ExportOptions) -> Option<Vec<usize>> {
+    options.gene_identifiers.as_ref()?;
+    select(Some(var), &[0, var.len()], options, 0).ok().map(|(_, columns)| columns)
+}
+
+/// The checks of D.7 that do not look at values: var, the matrix's shape, gene ids and
+/// the panel. Returns the exported ids and their var columns, in panel order.
+pub(super) fn select(
+    var: Option<&VarFrame>,
+    shape: &[usize],
+    options: &ExportOptions,
+    n_cells: usize,
+) -> Result<(Vec<String>, Vec<usize>)> {
+    let Some(var) = var else {
         return Err(ExportError::value("var", "var DataFrame must be provided when gene_expression is given."));
     };
-    let shape = matrix.shape();
     if shape.len() != 2 {
         return Err(ExportError::value(
             "gene_expression",
@@ -127,13 +152,7 @@ pub fn prepare<'a>(ds: &'a Dataset, options: &ExportOptions, n_cells: usize) -> 
     for (i, id) in ids.iter().enumerate() {
         check_display_as("gene_identifiers", &format!("Gene identifier at position {i}"), id)?;
     }
-    let matrix = match matrix {
-        Matrix::Dense(d) => Columns::Dense(d),
-        Matrix::Csc(c) => Columns::Csc(Cow::Borrowed(c)),
-        Matrix::Csr(c) => Columns::Csc(Cow::Owned(csr_to_csc(c))),
-        Matrix::Coo(c) => Columns::Csc(Cow::Owned(coo_to_csc(c))),
-    };
-    Ok(Some(Genes { ids, columns, matrix, n_cells }))
+    Ok((ids, columns))
 }
 
 /// Densify CSC column `col` into `buf` as f32: duplicates summed in the source dtype,
@@ -185,34 +204,34 @@ impl Genes<'_> {
     /// D.9: every exported column must be finite and float32-safe; the first failing
     /// gene in panel order is reported.
     pub fn preflight(&self) -> Result<()> {
-        let values = self.values();
-        if let Some(first) = self.ids.first() {
-            if !values.dtype().is_real_numeric() {
-                return Err(ExportError::type_(
-                    "gene_expression",
-                    format!("Gene {} expression must contain real numeric values.", py_repr(first)),
-                ));
-            }
-        }
-        if !values.dtype().is_float() {
-            // Integers are always finite and within float32's range.
+        if !check_dtype(self.values().dtype(), &self.ids)? {
             return Ok(());
         }
-        let bad = self.columns.par_iter().position_first(|&col| !self.column_is_clean(col));
-        let Some(pos) = bad else { return Ok(()) };
+        match self.first_unclean() {
+            None => Ok(()),
+            Some(pos) => Err(self.non_finite(pos, &self.ids[pos])),
+        }
+    }
+
+    /// Position (in `columns`) of the first column that is not finite and float32-safe.
+    pub(super) fn first_unclean(&self) -> Option<usize> {
+        self.columns.par_iter().position_first(|&col| !self.column_is_clean(col))
+    }
+
+    /// The refusal of gene `id`, whose column is `columns[pos]`.
+    pub(super) fn non_finite(&self, pos: usize, id: &str) -> ExportError {
         let col = self.columns[pos];
-        let id = &self.ids[pos];
-        let diag = with_values!(values, data => match &self.matrix {
+        let diag = with_values!(self.values(), data => match &self.matrix {
             Columns::Csc(c) => diagnose_slice(&csc_column_values(c, data, col, self.n_cells)),
             Columns::Dense(d) => diagnose_slice(&column_values(data, d.shape[1], col)),
         });
-        Err(ExportError::non_finite(
+        ExportError::non_finite(
             "gene_expression",
             format!(
                 "{} Repair the matrix before serving or exporting it -- `adata.X.data[~np.isfinite(adata.X.data)] = 0` for a sparse matrix, `np.nan_to_num(adata.X, copy=False)` for a dense one.",
                 diag.cells_sentence(&format!("Gene {}", py_repr(id)))
             ),
-        ))
+        )
     }
 
     fn column_is_clean(&self, col: usize) -> bool {
@@ -241,21 +260,33 @@ impl Genes<'_> {
     }
 
     /// Write every exported gene in parallel and the manifest.
-    pub fn write(
+    pub fn write(&self, options: &ExportOptions, output: &Output, on_gene: &(dyn Fn(u64) + Sync)) -> Result<Written> {
+        output.mkdir("var")?;
+        let jobs: Vec<(usize, usize)> = self.columns.iter().copied().enumerate().collect();
+        let mut results = vec![(None, Written::default()); self.columns.len()];
+        for (g, bounds, written) in self.write_payloads(&jobs, options, output, on_gene)? {
+            results[g] = (bounds, written);
+        }
+        write_manifest(&self.ids, results, self.n_cells, options, output)
+    }
+
+    /// Write the payloads of `jobs`, each `(g, col)`: gene `g` of the panel, from
+    /// column `col` of this matrix. Returns `(g, bounds, written)` in no fixed order.
+    pub(super) fn write_payloads(
         &self,
+        jobs: &[(usize, usize)],
         options: &ExportOptions,
         output: &Output,
         on_gene: &(dyn Fn(u64) + Sync),
-    ) -> Result<Written> {
-        output.mkdir("var")?;
+    ) -> Result<Vec<(usize, Option<Bounds>, Written)>> {
         let bits = options.var_quantization.map(|b| b as u32);
-        let (ext, dtype) = ext_dtype(options.var_quantization);
+        let (ext, _) = ext_dtype(options.var_quantization);
         let gz = output.suffix();
         let n = self.n_cells;
         // Exactly one worker (column buffer, payload buffers, gzip state) per thread; genes
         // are dealt out through a shared counter, so load balances dynamically.
         let next = AtomicUsize::new(0);
-        let threads = rayon::current_num_threads().min(self.columns.len()).max(1);
+        let threads = rayon::current_num_threads().min(jobs.len()).max(1);
         // Calibration builds only (see `slowdown.rs`): read the knob once per stage.
         #[cfg(feature = "slowdown")]
         let slowdown = super::slowdown::Slowdown::from_env();
@@ -265,8 +296,8 @@ impl Genes<'_> {
                 let mut w = GeneWorker::new(n, output.encoder());
                 let mut done = Vec::new();
                 loop {
-                    let g = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&col) = self.columns.get(g) else { break };
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(g, col)) = jobs.get(k) else { break };
                     #[cfg(feature = "slowdown")]
                     let started = super::slowdown::thread_cpu();
                     let bounds = w.encode_gene(self, col, bits);
@@ -281,45 +312,72 @@ impl Genes<'_> {
                 Ok(done)
             })
             .collect();
-        let mut results: Vec<(Option<Bounds>, Written)> = vec![(None, Written::default()); self.columns.len()];
+        let mut all = Vec::with_capacity(jobs.len());
         for part in per_thread {
-            for (g, b, w) in part? {
-                results[g] = (b, w);
-            }
+            all.extend(part?);
         }
-        let mut total = Written::default();
-        let mut fields = Vec::with_capacity(results.len());
-        for (g, (bounds, w)) in results.into_iter().enumerate() {
-            total += w;
-            let mut t = vec![Json::Int(g as i64), Json::Str(self.ids[g].clone())];
-            if let Some(b) = bounds {
-                t.push(Json::Float(b.min));
-                t.push(Json::Float(b.max));
-            }
-            fields.push(Json::Array(t));
-        }
-        let mut schema = vec![
-            ("kind".to_string(), Json::Str("continuous".into())),
-            ("pathPattern".into(), Json::Str(format!("var/{{index}}.values.{ext}{gz}"))),
-            ("ext".into(), Json::Str(ext.into())),
-            ("dtype".into(), Json::Str(dtype.into())),
-            ("quantized".into(), Json::Bool(bits.is_some())),
-        ];
-        if let Some(b) = bits {
-            schema.push(("quantizationBits".into(), Json::Int(b as i64)));
-        }
-        let manifest = Json::Object(vec![
-            ("_format".into(), Json::Str("compact_v1".into())),
-            ("n_points".into(), Json::Int(n as i64)),
-            ("var_gene_id_column".into(), options.var_gene_id_column.clone().map_or(Json::Null, Json::Str)),
-            ("compression".into(), options.compression.map_or(Json::Null, Json::Int)),
-            ("quantization".into(), options.var_quantization.map_or(Json::Null, Json::Int)),
-            ("_varSchema".into(), Json::Object(schema)),
-            ("fields".into(), Json::Array(fields)),
-        ]);
-        total += output.write_json("var_manifest.json", &manifest.to_compact())?;
-        Ok(total)
+        Ok(all)
     }
+}
+
+/// D.9's dtype rule: a bool matrix is refused (naming the first exported gene).
+/// Returns whether values still need the finiteness check (floats only: integers are
+/// always finite and within float32's range).
+pub(super) fn check_dtype(dtype: DType, ids: &[String]) -> Result<bool> {
+    if let Some(first) = ids.first() {
+        if !dtype.is_real_numeric() {
+            return Err(ExportError::type_(
+                "gene_expression",
+                format!("Gene {} expression must contain real numeric values.", py_repr(first)),
+            ));
+        }
+    }
+    Ok(dtype.is_float())
+}
+
+/// `var_manifest.json`, from each gene's bounds and written bytes in panel order.
+pub(super) fn write_manifest(
+    ids: &[String],
+    results: Vec<(Option<Bounds>, Written)>,
+    n: usize,
+    options: &ExportOptions,
+    output: &Output,
+) -> Result<Written> {
+    let bits = options.var_quantization.map(|b| b as u32);
+    let (ext, dtype) = ext_dtype(options.var_quantization);
+    let gz = output.suffix();
+    let mut total = Written::default();
+    let mut fields = Vec::with_capacity(results.len());
+    for (g, (bounds, w)) in results.into_iter().enumerate() {
+        total += w;
+        let mut t = vec![Json::Int(g as i64), Json::Str(ids[g].clone())];
+        if let Some(b) = bounds {
+            t.push(Json::Float(b.min));
+            t.push(Json::Float(b.max));
+        }
+        fields.push(Json::Array(t));
+    }
+    let mut schema = vec![
+        ("kind".to_string(), Json::Str("continuous".into())),
+        ("pathPattern".into(), Json::Str(format!("var/{{index}}.values.{ext}{gz}"))),
+        ("ext".into(), Json::Str(ext.into())),
+        ("dtype".into(), Json::Str(dtype.into())),
+        ("quantized".into(), Json::Bool(bits.is_some())),
+    ];
+    if let Some(b) = bits {
+        schema.push(("quantizationBits".into(), Json::Int(b as i64)));
+    }
+    let manifest = Json::Object(vec![
+        ("_format".into(), Json::Str("compact_v1".into())),
+        ("n_points".into(), Json::Int(n as i64)),
+        ("var_gene_id_column".into(), options.var_gene_id_column.clone().map_or(Json::Null, Json::Str)),
+        ("compression".into(), options.compression.map_or(Json::Null, Json::Int)),
+        ("quantization".into(), options.var_quantization.map_or(Json::Null, Json::Int)),
+        ("_varSchema".into(), Json::Object(schema)),
+        ("fields".into(), Json::Array(fields)),
+    ]);
+    total += output.write_json("var_manifest.json", &manifest.to_compact())?;
+    Ok(total)
 }
 
 fn has_duplicates(c: &Compressed, col: usize) -> bool {

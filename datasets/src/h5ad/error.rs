@@ -41,6 +41,9 @@ pub enum H5adError {
     /// The dataset handed to `write` cannot be expressed in AnnData's format.
     #[error("cannot write {path}: {detail}")]
     Unwritable { path: String, detail: String },
+    /// The out-of-core transposition could not write its spill files.
+    #[error("spilling the gene matrix: {0}")]
+    Spill(String),
 }
 
 impl H5adError {
@@ -71,7 +74,7 @@ impl H5adError {
             | H5adError::NotUtf8 { path, .. }
             | H5adError::EmbeddedNul { path, .. }
             | H5adError::Unwritable { path, .. } => Some(path),
-            H5adError::Open { .. } | H5adError::Mapping(_) => None,
+            H5adError::Open { .. } | H5adError::Mapping(_) | H5adError::Spill(_) => None,
         }
     }
 }

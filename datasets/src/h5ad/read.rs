@@ -24,23 +24,33 @@
 
 use std::path::{Path, PathBuf};
 
-use cellucid_core::{Compressed, DType, Dataset, DenseArray, Label, Matrix, ObsColumn, ObsData, ObsFrame, Values, VarFrame};
+use cellucid_core::{Compressed, Dataset, DenseArray, Label, Matrix, ObsColumn, ObsData, ObsFrame, Values, VarFrame};
 use hdf5::types::TypeDescriptor;
-use hdf5::{File, Group, H5Type, LocationType};
+use hdf5::{File, Group, LocationType};
 
 use super::encoding::{attr_ints, attr_string, attr_strings, kind_or_none, Encoding};
 use super::error::{H5adError, Result};
 use super::mapping::Mapping;
 use super::raw::{self, Field};
+use super::spill::SpillBudget;
+use super::x_read::SparseParts;
 
 /// Elements per block when streaming sparse index/data arrays.
-const BLOCK: usize = 1 << 20;
+pub(super) const BLOCK: usize = 1 << 20;
 
 /// How to read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadOptions {
     /// Convert a CSR gene matrix to CSC while reading (two streamed passes, no CSR copy).
     pub x_as_csc: bool,
+    /// Materialise only these var columns of the gene matrix (a panel); the others
+    /// arrive as empty columns of a CSC of the full shape. CSR is streamed once keeping
+    /// the panel's entries, CSC reads only the panel's index ranges, dense reads only
+    /// the panel's columns. Applies with `x_as_csc`.
+    pub x_columns: Option<Vec<usize>>,
+    /// Spill a CSR gene matrix larger than this budget (see [`super::spill`]); only
+    /// [`read_for_export`] honours it, since the result is not a [`Matrix`].
+    pub x_budget: Option<SpillBudget>,
 }
 
 /// Reads the mapped arrays of `path`, keeping stored dtypes and sparse formats.
@@ -51,26 +61,53 @@ pub fn read(path: &Path, mapping: &Mapping) -> Result<Dataset> {
 /// As [`read`], but a CSR gene matrix arrives as [`Matrix::Csc`] (streamed conversion):
 /// what an export wants, since it reads the matrix gene by gene.
 pub fn read_csr_as_csc(path: &Path, mapping: &Mapping) -> Result<Dataset> {
-    read_with(path, mapping, &ReadOptions { x_as_csc: true })
+    read_with(path, mapping, &ReadOptions { x_as_csc: true, ..ReadOptions::default() })
 }
 
-/// Reads with explicit options.
+/// Reads with explicit options (a spill budget is ignored: the matrix stays in memory).
 pub fn read_with(path: &Path, mapping: &Mapping, options: &ReadOptions) -> Result<Dataset> {
+    let options = ReadOptions { x_budget: None, ..options.clone() };
+    Ok(read_for_export(path, mapping, &options)?.0)
+}
+
+/// The var dataframe alone (to resolve a gene panel before reading the matrix).
+pub fn read_var(path: &Path) -> Result<VarFrame> {
+    H5adFile::open(path)?.read_var()
+}
+
+/// Reads for an export: with `options.x_budget`, a gene matrix that does not fit is
+/// returned beside the dataset as column blocks (CSR spilled, CSC and dense read from
+/// the file block by block); the dataset's `gene_expression` is then `None`.
+pub fn read_for_export(path: &Path, mapping: &Mapping, options: &ReadOptions) -> Result<(Dataset, Option<GeneBlocks>)> {
     let file = H5adFile::open(path)?;
     let (obs, n_obs) = file.read_obs()?;
     let mut ds = Dataset { obs: Some(obs), ..Dataset::default() };
+    let mut spilled = None;
 
     if let Some(p) = &mapping.gene_expression {
         let var = file.read_var()?;
-        let m = file.read_matrix(p, options.x_as_csc, false)?;
-        let shape = m.shape();
+        let x = match (&options.x_columns, options.x_as_csc) {
+            (Some(cols), true) => file.read_x_columns(p, cols, options.x_budget.as_ref())?,
+            _ if options.x_as_csc => file.read_x_csc(p, options.x_budget.as_ref())?,
+            _ => XRead::Matrix(file.read_matrix(p, false, false)?),
+        };
+        let shape = match &x {
+            XRead::Matrix(m) => m.shape(),
+            XRead::Blocks(s) => {
+                let (r, c) = s.shape();
+                vec![r, c]
+            }
+        };
         if shape.len() != 2 || shape[0] != n_obs || shape[1] != var.len() {
             return Err(H5adError::malformed(
                 p,
                 format!("shape {shape:?} disagrees with obs ({n_obs} rows) and var ({} rows)", var.len()),
             ));
         }
-        ds.gene_expression = Some(m);
+        match x {
+            XRead::Matrix(m) => ds.gene_expression = Some(m),
+            XRead::Blocks(s) => spilled = Some(s),
+        }
         ds.var = Some(var);
     }
     if let Some(p) = &mapping.latent_space {
@@ -91,7 +128,16 @@ pub fn read_with(path: &Path, mapping: &Mapping, options: &ReadOptions) -> Resul
         }
         ds.vector_fields = Some(fields);
     }
-    Ok(ds)
+    Ok((ds, spilled))
+}
+
+/// A gene matrix read block by block (spilled CSR, or CSC/dense read from the file).
+pub type GeneBlocks = Box<dyn cellucid_core::ColumnBlocks + Send>;
+
+/// The gene matrix as read for an export: in memory, or by column blocks.
+pub(crate) enum XRead {
+    Matrix(Matrix),
+    Blocks(GeneBlocks),
 }
 
 /// An open `.h5ad` file and the path it came from.
@@ -127,15 +173,15 @@ impl H5adFile {
         !prefix.is_empty()
     }
 
-    fn loc_type(&self, h5path: &str) -> Result<LocationType> {
+    pub(super) fn loc_type(&self, h5path: &str) -> Result<LocationType> {
         self.file.loc_type_by_name(h5path).map_err(H5adError::hdf5(h5path))
     }
 
-    fn group(&self, h5path: &str) -> Result<Group> {
+    pub(super) fn group(&self, h5path: &str) -> Result<Group> {
         self.file.group(h5path).map_err(H5adError::hdf5(h5path))
     }
 
-    fn dataset(&self, h5path: &str) -> Result<hdf5::Dataset> {
+    pub(super) fn dataset(&self, h5path: &str) -> Result<hdf5::Dataset> {
         self.file.dataset(h5path).map_err(H5adError::hdf5(h5path))
     }
 
@@ -182,7 +228,7 @@ impl H5adFile {
 
     /// Reads the array at `h5path`. `obsm_like` turns a 1-D array into `(n, 1)`, as
     /// anndata does for obsm entries.
-    fn read_matrix(&self, h5path: &str, to_csc: bool, obsm_like: bool) -> Result<Matrix> {
+    pub(super) fn read_matrix(&self, h5path: &str, to_csc: bool, obsm_like: bool) -> Result<Matrix> {
         if let Some(key) = h5path.strip_prefix("obsm/") {
             if self.obsm_is_compound()? {
                 return self.read_compound_obsm(key, h5path);
@@ -237,6 +283,19 @@ impl H5adFile {
     }
 
     fn read_sparse(&self, g: &Group, path: &str, to_csc: bool) -> Result<Matrix> {
+        let parts = self.sparse_parts(g, path)?;
+        if parts.csr && to_csc {
+            return Ok(Matrix::Csc(parts.csr_to_csc(None)?));
+        }
+        let minor = if parts.csr { parts.shape.1 } else { parts.shape.0 };
+        let indices = read_indices(&parts.idx_ds, &parts.idx_path, minor)?;
+        let data = raw::values(&parts.data_ds, &parts.data_path, "array")?;
+        let c = Compressed { shape: parts.shape, indptr: parts.indptr, indices, data };
+        Ok(if parts.csr { Matrix::Csr(c) } else { Matrix::Csc(c) })
+    }
+
+    /// A sparse group's format, shape, checked `indptr`, dtype and component datasets.
+    pub(super) fn sparse_parts(&self, g: &Group, path: &str) -> Result<SparseParts> {
         let enc = Encoding::of(g, path)?;
         let format = match &enc {
             Some(e) if e.kind == "csr_matrix" => "csr",
@@ -250,7 +309,7 @@ impl H5adFile {
             },
         };
         let shape = sparse_shape(g, path)?;
-        let (major, minor) = if format == "csr" { shape } else { (shape.1, shape.0) };
+        let major = if format == "csr" { shape.0 } else { shape.1 };
 
         let child = |name: &str| -> Result<(hdf5::Dataset, String)> {
             let p = format!("{path}/{name}");
@@ -271,15 +330,7 @@ impl H5adFile {
         raw::require_integers(&idx_ds, &idx_path)?;
         let dtype = raw::dtype_of(&raw::descriptor(&data_ds, &data_path)?)
             .ok_or_else(|| H5adError::unsupported(&data_path, "array", "sparse data is not numeric"))?;
-
-        if format == "csr" && to_csc {
-            let (colptr, rows, data) = csr_to_csc(&data_ds, &idx_ds, &indptr, shape, dtype, &idx_path)?;
-            return Ok(Matrix::Csc(Compressed { shape, indptr: colptr, indices: rows, data }));
-        }
-        let indices = read_indices(&idx_ds, &idx_path, minor)?;
-        let data = raw::values(&data_ds, &data_path, "array")?;
-        let c = Compressed { shape, indptr, indices, data };
-        Ok(if format == "csr" { Matrix::Csr(c) } else { Matrix::Csc(c) })
+        Ok(SparseParts { csr: format == "csr", shape, indptr, dtype, data_ds, data_path, idx_ds, idx_path })
     }
 
     // ---------------------------------------------------------------- frames
@@ -477,7 +528,7 @@ impl H5adFile {
 }
 
 /// `(rows, cols)` from `shape` (≥ 0.8) or `h5sparse_shape` (pre-0.7).
-fn sparse_shape(g: &Group, path: &str) -> Result<(usize, usize)> {
+pub(super) fn sparse_shape(g: &Group, path: &str) -> Result<(usize, usize)> {
     let shape = match attr_ints(g, "shape", path)? {
         Some(s) => s,
         None => attr_ints(g, "h5sparse_shape", path)?
@@ -489,7 +540,7 @@ fn sparse_shape(g: &Group, path: &str) -> Result<(usize, usize)> {
     }
 }
 
-fn read_indptr(ds: &hdf5::Dataset, path: &str, major: usize, nnz: usize) -> Result<Vec<u64>> {
+pub(super) fn read_indptr(ds: &hdf5::Dataset, path: &str, major: usize, nnz: usize) -> Result<Vec<u64>> {
     let raw = raw::ints(ds, path)?;
     if raw.len() != major + 1 {
         return Err(H5adError::malformed(
@@ -504,7 +555,7 @@ fn read_indptr(ds: &hdf5::Dataset, path: &str, major: usize, nnz: usize) -> Resu
 }
 
 /// Indices streamed in blocks (no i64 copy of the whole array), checked against `minor`.
-fn read_indices(ds: &hdf5::Dataset, path: &str, minor: usize) -> Result<Vec<u32>> {
+pub(super) fn read_indices(ds: &hdf5::Dataset, path: &str, minor: usize) -> Result<Vec<u32>> {
     let n = ds.size();
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(BLOCK) {
@@ -517,94 +568,11 @@ fn read_indices(ds: &hdf5::Dataset, path: &str, minor: usize) -> Result<Vec<u32>
     Ok(out)
 }
 
-fn check_index(j: i64, minor: usize, path: &str) -> Result<u32> {
+pub(super) fn check_index(j: i64, minor: usize, path: &str) -> Result<u32> {
     if j < 0 || j as u64 >= minor as u64 || j > u32::MAX as i64 {
         return Err(H5adError::malformed(path, format!("index {j} outside 0..{minor} (wrong shape attribute?)")));
     }
     Ok(j as u32)
-}
-
-/// Streamed CSR → CSC (see the module docs).
-fn csr_to_csc(
-    data_ds: &hdf5::Dataset,
-    idx_ds: &hdf5::Dataset,
-    indptr: &[u64],
-    shape: (usize, usize),
-    dtype: DType,
-    idx_path: &str,
-) -> Result<(Vec<u64>, Vec<u32>, Values)> {
-    let (n_rows, n_cols) = shape;
-    let nnz = idx_ds.size();
-    // Pass 1: entries per column.
-    let mut colptr = vec![0u64; n_cols + 1];
-    for start in (0..nnz).step_by(BLOCK) {
-        let end = (start + BLOCK).min(nnz);
-        let block = idx_ds.read_slice_1d::<i64, _>(start..end).map_err(H5adError::hdf5(idx_path))?;
-        for &j in block.iter() {
-            colptr[check_index(j, n_cols, idx_path)? as usize + 1] += 1;
-        }
-    }
-    for c in 0..n_cols {
-        colptr[c + 1] += colptr[c];
-    }
-    if n_rows > u32::MAX as usize + 1 {
-        return Err(H5adError::malformed(idx_path, "more rows than a u32 index can address"));
-    }
-    macro_rules! fill {
-        ($t:ty, $v:ident) => {{
-            let (rows, data) = scatter::<$t>(data_ds, idx_ds, indptr, &colptr, n_cols, idx_path)?;
-            (rows, Values::$v(data))
-        }};
-    }
-    let (rows, data) = match dtype {
-        DType::Bool => fill!(bool, Bool),
-        DType::I8 => fill!(i8, I8),
-        DType::I16 => fill!(i16, I16),
-        DType::I32 => fill!(i32, I32),
-        DType::I64 => fill!(i64, I64),
-        DType::U8 => fill!(u8, U8),
-        DType::U16 => fill!(u16, U16),
-        DType::U32 => fill!(u32, U32),
-        DType::U64 => fill!(u64, U64),
-        DType::F32 => fill!(f32, F32),
-        DType::F64 => fill!(f64, F64),
-    };
-    Ok((colptr, rows, data))
-}
-
-/// Pass 2 of [`csr_to_csc`]: walk the CSR in storage order and place each entry.
-fn scatter<T: H5Type + Copy + Default>(
-    data_ds: &hdf5::Dataset,
-    idx_ds: &hdf5::Dataset,
-    indptr: &[u64],
-    colptr: &[u64],
-    n_cols: usize,
-    idx_path: &str,
-) -> Result<(Vec<u32>, Vec<T>)> {
-    let nnz = idx_ds.size();
-    let mut next: Vec<u64> = colptr[..n_cols].to_vec();
-    let mut rows = vec![0u32; nnz];
-    let mut data = vec![T::default(); nnz];
-    let data_path = idx_path.replace("/indices", "/data");
-    let mut row = 0usize;
-    for start in (0..nnz).step_by(BLOCK) {
-        let end = (start + BLOCK).min(nnz);
-        let idx = idx_ds.read_slice_1d::<i64, _>(start..end).map_err(H5adError::hdf5(idx_path))?;
-        let val = data_ds.read_slice_1d::<T, _>(start..end).map_err(H5adError::hdf5(&data_path))?;
-        for (k, (&j, &v)) in idx.iter().zip(val.iter()).enumerate() {
-            let pos = (start + k) as u64;
-            while indptr[row + 1] <= pos {
-                row += 1;
-            }
-            // Indices were range-checked in pass 1 (same bytes, same file).
-            let j = check_index(j, n_cols, idx_path)? as usize;
-            let dst = next[j] as usize;
-            rows[dst] = row as u32;
-            data[dst] = v;
-            next[j] += 1;
-        }
-    }
-    Ok((rows, data))
 }
 
 /// Categorical codes, any stored integer width, checked against the category count.

@@ -18,7 +18,8 @@ use crate::supervise::verdict::Verdict;
 use crate::supervise::{signals, spawn::Worker, watch, IN_PROCESS_ENV};
 use anyhow::{bail, Context, Result};
 use cellucid_core::{Durability, ExportOptions, ExportReport, GzipBackend};
-use cellucid_datasets::h5ad::{self, Mapping};
+use super::memory;
+use cellucid_datasets::h5ad::{self, Mapping, ReadOptions, SpillBudget};
 use clap::{Args, Parser};
 use std::ffi::OsString;
 use std::io::Write;
@@ -113,6 +114,13 @@ pub struct ExportArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Memory budget, e.g. 4G or 512M (default: half of the available RAM). A CSR gene
+    /// matrix larger than half of it is transposed out of core through spill files.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Where spill files go (default: the out_dir's parent); removed on every exit.
+    #[arg(long, value_name = "DIR")]
+    pub scratch_dir: Option<PathBuf>,
     /// Print the ExportReport as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -295,11 +303,16 @@ fn supervised(a: ExportArgs) -> Result<ExitCode> {
     if argv.get(1).is_none_or(|s| s != "export") {
         bail!("internal: the export supervisor expects `cellucid-bench export ARGS…`");
     }
+    memory::limit(a.memory_limit.as_deref())?;
     signals::install().context("cannot install signal handlers")?;
     let worker = Worker::start(&argv[2..]).context("cannot start the export worker")?;
+    let pid = worker.child.id();
     let bar = ExportProgress::new(!a.quiet && !a.json);
     let ended = watch::watch(worker, Duration::from_secs_f64(a.read_timeout), &|p| bar.event(p));
     bar.finish();
+    // Whatever the worker's end, nothing of its spill may remain (a killed worker
+    // cannot clean up after itself).
+    memory::remove_leftover_spills(&memory::scratch_dir(a.scratch_dir.as_deref(), &a.out_dir), pid);
     let ended = ended.context("lost the export worker")?;
     match Verdict::of(&ended, &a.input, Duration::from_secs_f64(a.read_timeout)) {
         Verdict::Exited { code, stderr } => {
@@ -353,26 +366,51 @@ fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
     }
     let params = a.params.as_deref().map(Params::read).transpose()?;
     let mapping = mapping(&a, params.as_ref())?;
+    let limit = memory::limit(a.memory_limit.as_deref())?;
     let started = std::time::Instant::now();
-    let dataset = h5ad::read_csr_as_csc(&a.input, &mapping).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let read_options = read_options(&a, params.as_ref(), &mapping, limit)?;
+    let (dataset, spilled) = h5ad::read_for_export(&a.input, &mapping, &read_options)
+        .with_context(|| format!("cannot read {}", a.input.display()))?;
     let read_time = started.elapsed();
     let options = options(&a, params.as_ref(), &dataset)?;
     let bar = ExportProgress::new(!a.quiet && !a.json);
-    let report = cellucid_core::export_with_progress(&dataset, &options, &a.out_dir, &|p| {
+    let blocks = spilled.as_deref().map(|s| s as &dyn cellucid_core::ColumnBlocks);
+    let report = cellucid_core::export_with_blocks(&dataset, blocks, &options, &a.out_dir, &|p| {
         reporter.progress(p);
         bar.event(p)
     });
     bar.finish();
+    let by_blocks = spilled.is_some();
+    drop(spilled);
     let report = report?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if !a.quiet {
-        print_summary(&a.out_dir, &report, read_time);
+        print_summary(&a.out_dir, &report, read_time, limit, a.memory_limit.is_none(), by_blocks);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration) {
+/// How the gene matrix is read: as CSC, only a panel's columns (when the panel is one
+/// the export accepts), and spilled beyond half the memory limit.
+fn read_options(a: &ExportArgs, params: Option<&Params>, mapping: &Mapping, limit: u64) -> Result<ReadOptions> {
+    let mut ro = ReadOptions { x_as_csc: true, ..ReadOptions::default() };
+    let Some(_) = &mapping.gene_expression else { return Ok(ro) };
+    // The panel and id column do not depend on the dataset (only the categorical
+    // dtype's default does, which is not used here).
+    let o = options(a, params, &cellucid_core::Dataset::default())?;
+    if o.gene_identifiers.is_some() {
+        // A var that cannot be read fails the full read below with the same message.
+        if let Ok(var) = h5ad::read_var(&a.input) {
+            ro.x_columns = cellucid_core::stage::genes::panel_columns(&var, &o);
+        }
+    }
+    let scratch_dir = memory::scratch_dir(a.scratch_dir.as_deref(), &a.out_dir);
+    ro.x_budget = Some(SpillBudget { bytes: limit / 2, scratch_dir });
+    Ok(ro)
+}
+
+fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration, limit: u64, default_limit: bool, by_blocks: bool) {
     println!(
         "exported {} cells, {} genes{} to {}",
         r.n_cells,
@@ -396,4 +434,13 @@ fn print_summary(out: &Path, r: &ExportReport, read_time: std::time::Duration) {
         .map(|p| format!("{} {:.3}s", p.phase.name(), p.wall.as_secs_f64()))
         .collect();
     println!("  phases: {}", parts.join(", "));
+    let spill = if r.spill_bytes > 0 {
+        format!(", gene matrix spilled out of core: {}", memory::human(r.spill_bytes))
+    } else if by_blocks {
+        ", gene matrix read from the file by column blocks".to_string()
+    } else {
+        ", gene matrix in memory".to_string()
+    };
+    let origin = if default_limit { " (default: half of the available RAM)" } else { "" };
+    println!("  memory limit {}{origin}{spill}", memory::human(limit));
 }

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod export;
 pub mod fuzz;
 pub mod generate;
+pub mod memory;
 pub mod recommend;
 pub mod recommend_writer;
 pub mod report;
