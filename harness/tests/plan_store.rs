@@ -248,12 +248,16 @@ genes = 100
 #[test]
 fn optional_blocks_can_be_dropped() {
     let guide = Plan::builtin("guide").unwrap();
-    let million: Vec<_> = guide.blocks.iter().filter(|b| b.optional).collect();
-    assert_eq!(million.len(), 1);
-    assert!(million[0].note.as_deref().unwrap_or("").contains("disk"));
+    let optional: Vec<_> = guide.blocks.iter().filter(|b| b.optional).collect();
+    let names: Vec<&str> = optional.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["million", "atlas-2m", "atlas-4m"]);
+    assert!(optional.iter().all(|b| b.note.as_deref().unwrap_or("").contains("disk")));
     let without = guide.without_optional();
     assert!(without.cells().iter().all(|c| c.dataset.cells < 1_000_000));
     assert!(guide.cells().iter().any(|c| c.dataset.cells == 1_000_000));
+    let atlas = guide.only_blocks(&["atlas-2m".into()]).unwrap().cells();
+    assert_eq!(atlas.len(), 1);
+    assert_eq!((atlas[0].dataset.cells, atlas[0].memory_limit), (2_000_000, Some(4 << 30)));
 }
 
 #[test]
@@ -781,4 +785,41 @@ fn old_stores_map_subject_to_writer_and_new_samples_leave_it_out() {
     let new = serde_json::to_value(sample("b", 1, 1.0)).unwrap();
     assert_eq!(new["writer"], OURS);
     assert!(new.get("subject").is_none() && new.get("skipped").is_none());
+}
+
+/// A block's `memory_limit` reaches our exporter as `--memory-limit BYTES`, shows in the
+/// label, changes the cell's id (and leaves other cells' ids alone), and a writer
+/// without a memory budget cannot express such a cell.
+#[test]
+fn a_blocks_memory_limit_is_our_flag_and_part_of_the_cell() {
+    use cellucid_bench::sweep::{executor, scheduler};
+    use cellucid_bench::writer::{Peer, Writers};
+    let text = "name = \"m\"\n[axes]\ncells = 1000\ngenes = 100\n[[block]]\nname = \"free\"\n\
+                [[block]]\nname = \"limited\"\nmemory_limit = \"4G\"\ncells = 2000\nwriter = [\"cellucid-bench\", \"cellucid-py-0.9.2\"]\n";
+    let plan = Plan::from_toml_str(text).unwrap();
+    let cells = plan.cells();
+    let free = cells.iter().find(|c| c.block == "free").unwrap();
+    assert_eq!(free.memory_limit, None);
+    let limited: Vec<_> = cells.iter().filter(|c| c.block == "limited").collect();
+    assert!(limited.iter().all(|c| c.memory_limit == Some(4 << 30)));
+    assert!(limited[0].label().contains(" mem=4G "), "{}", limited[0].label());
+    let unlimited = cellucid_bench::plan::Cell { memory_limit: None, ..limited[0].clone() };
+    assert_ne!(unlimited.id(), limited[0].id());
+    assert!(!unlimited.canonical().to_string().contains("memory_limit"), "cells without a limit keep their ids");
+    let writers = Writers::builtin(&Peer::default_location());
+    let (kept, dropped) = scheduler::drop_unsupported(cells.clone(), &writers).unwrap();
+    assert_eq!(dropped.len(), 1);
+    assert!(dropped[0].reason.contains("memory_limit: cellucid-py-0.9.2 takes no memory budget"), "{:?}", dropped[0]);
+    let ours = kept.iter().find(|c| c.block == "limited").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = executor::RunPaths { input: tmp.path(), params: tmp.path(), out: tmp.path().join("out"), work_dir: tmp.path() };
+    let cmd = executor::command(writers.get(OURS).unwrap(), ours, &paths).unwrap();
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    assert!(args.windows(2).any(|w| w[0] == "--memory-limit" && w[1] == (4u64 << 30).to_string()), "{args:?}");
+    // A bad size names the key.
+    let err = plan_err(&text.replace("\"4G\"", "\"4X\"")).to_string();
+    assert!(err.contains("memory_limit") && err.contains("unknown unit"), "{err}");
+    // `--blocks` picks blocks by name.
+    assert_eq!(plan.only_blocks(&["limited".into()]).unwrap().cells().len(), 2);
+    assert!(plan.only_blocks(&["nope".into()]).unwrap_err().contains("its blocks: free, limited"));
 }

@@ -10,39 +10,17 @@
 //! often a tmpfs, i.e. RAM, which would defeat the budget), and the export needs it
 //! writable anyway.
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-/// `4G`, `512M`, `64k`, `1.5G`, `1000` (bytes); K/M/G/T are binary (KiB, MiB, …).
+/// `--memory-limit`'s size (see `plan::parse_memory_size`).
 pub fn parse_size(text: &str) -> Result<u64> {
-    let t = text.trim();
-    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => (&t[..i], t[i..].to_ascii_lowercase()),
-        None => (t, String::new()),
-    };
-    let scale: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        "t" => 1 << 40,
-        _ => bail!("--memory-limit {text:?}: unknown unit (expected K, M, G or T)"),
-    };
-    let value: f64 = num.trim().parse().with_context(|| format!("--memory-limit {text:?} is not a size"))?;
-    if !(value.is_finite() && value > 0.0) {
-        bail!("--memory-limit {text:?}: expected a positive size");
-    }
-    Ok((value * scale as f64).round().max(1.0) as u64)
+    crate::plan::parse_memory_size(text).map_err(|e| anyhow::anyhow!("--memory-limit {e}"))
 }
 
-/// Half of `MemAvailable` (Linux), or 2 GiB where it cannot be read.
+/// Half of the RAM available now (see `plan::default_memory_limit`).
 pub fn default_limit() -> u64 {
-    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
-        let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
-    });
-    available.map_or(2 << 30, |b| b / 2)
+    crate::plan::default_memory_limit()
 }
 
 /// The limit for this export: the flag's, else the default.
@@ -99,18 +77,6 @@ pub fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_with_binary_units() {
-        assert_eq!(parse_size("4G").unwrap(), 4 << 30);
-        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
-        assert_eq!(parse_size("64k").unwrap(), 64 << 10);
-        assert_eq!(parse_size("1000").unwrap(), 1000);
-        assert_eq!(parse_size("1.5G").unwrap(), 3 << 29);
-        assert!(parse_size("-1G").is_err());
-        assert!(parse_size("4X").is_err());
-        assert!(parse_size("G").is_err());
-    }
 
     #[test]
     fn the_default_scratch_is_the_out_dirs_parent() {

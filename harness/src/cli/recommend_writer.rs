@@ -35,6 +35,7 @@ fn cell(writer: &Writer, cells: usize, genes: usize, density: f64, s: Setting) -
         durability: Durability::Buffered,
         cold_cache: false,
         block: "calibration".into(),
+        memory_limit: None,
     }
 }
 

@@ -58,6 +58,13 @@ pub struct SweepArgs {
     /// Leave out the plan's optional blocks (e.g. guide's 1M cells).
     #[arg(long)]
     pub no_optional: bool,
+    /// Only these blocks of the plan (comma-separated names, e.g. `atlas-2m`).
+    #[arg(long, value_name = "LIST")]
+    pub blocks: Option<String>,
+    /// Timed runs per cell instead of the plan's `repeats` (e.g. 1 for minutes-long
+    /// atlas cells); a plan's adaptive repeats still apply on top.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: Option<u32>,
     /// Do not measure the physical floor.
     #[arg(long)]
     pub no_floor: bool,
@@ -93,8 +100,15 @@ fn calibration_samples(files: &[PathBuf]) -> Result<Vec<Sample>> {
 
 pub fn run(a: SweepArgs) -> Result<ExitCode> {
     let mut plan = super::load_plan(&a.plan)?;
+    if let Some(list) = &a.blocks {
+        let names: Vec<String> = list.split(',').map(|x| x.trim().to_string()).collect();
+        plan = plan.only_blocks(&names).map_err(|e| anyhow::anyhow!("--blocks: {e}"))?;
+    }
     if a.no_optional {
         plan = plan.without_optional();
+    }
+    if let Some(n) = a.repeats {
+        plan.repeats = n;
     }
     let mut skip: Vec<String> = a.skip_writers.iter().map(|w| crate::writer::legacy_name(w).to_string()).collect();
     if a.no_reference {

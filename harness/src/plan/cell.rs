@@ -13,6 +13,16 @@ use super::axis::{graph_label, Durability, Settings};
 use cellucid_datasets::synthetic::DatasetSpec;
 use serde_json::{json, Value};
 
+/// `4G`, `512M`, or bytes: a memory limit as a label shows it.
+fn memory_label(bytes: u64) -> String {
+    for (unit, shift) in [("T", 40), ("G", 30), ("M", 20), ("K", 10)] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
 /// Version of the canonical form; bump it when the serialisation changes on purpose.
 const ID_VERSION: u32 = 1;
 
@@ -29,6 +39,9 @@ pub struct Cell {
     pub durability: Durability,
     /// Drop the page cache (the input's and the target's) before each run.
     pub cold_cache: bool,
+    /// Our exporter's `--memory-limit` in bytes (a block's `memory_limit`); `None`: its
+    /// default (half the RAM available when the run starts).
+    pub memory_limit: Option<u64>,
     /// The `[[block]]` (or `[[cell]]`) this cell came from; informative, not in the id.
     pub block: String,
 }
@@ -49,6 +62,10 @@ impl Cell {
             "durability": self.durability.as_str(),
             "cold_cache": self.cold_cache,
         });
+        // Only when set, so that every cell without one keeps its id.
+        if let Some(limit) = self.memory_limit {
+            v["memory_limit"] = json!(limit);
+        }
         // The two built-in writers keep the key and values they had as "subjects", so
         // that their cells keep the ids of every store written before writers were data
         // (resume, merge and comparisons across stores go by id).
@@ -120,6 +137,9 @@ impl Cell {
         }
         if self.cold_cache {
             parts.push("cold".into());
+        }
+        if let Some(limit) = self.memory_limit {
+            parts.push(format!("mem={}", memory_label(limit)));
         }
         parts.push(self.writer.clone());
         parts.join(" ")

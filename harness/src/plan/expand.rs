@@ -70,6 +70,7 @@ fn block_cells(plan: &Plan, block: &Block) -> Vec<Cell> {
                                                             writer: writer.clone(),
                                                             durability,
                                                             cold_cache,
+                                                            memory_limit: block.memory_limit,
                                                             block: block.name.clone(),
                                                         });
                                                     }

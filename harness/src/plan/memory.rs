@@ -36,6 +36,9 @@ pub struct MemoryModel {
     pub per_matrix_byte: f64,
     pub per_graph_byte: f64,
     pub per_other_byte: f64,
+    /// The share of a memory limit the writer gives its gene matrix (ours: half, see
+    /// `export --memory-limit`); `None`: the writer has no limit and holds it whole.
+    pub matrix_share_of_limit: Option<f64>,
     /// Multiplies the sum: 1.25 by default, or the worst measured/predicted ratio of the
     /// writer's own runs when they are known.
     pub margin: f64,
@@ -47,11 +50,25 @@ pub const DEFAULT_MARGIN: f64 = 1.25;
 impl MemoryModel {
     /// Our exporter: the matrix once, plus its CSC when the input is CSR.
     pub const OURS: MemoryModel =
-        MemoryModel { fixed_bytes: 32e6, per_matrix_byte: 1.0, per_graph_byte: 3.0, per_other_byte: 3.0, margin: DEFAULT_MARGIN };
+        MemoryModel {
+            fixed_bytes: 32e6,
+            per_matrix_byte: 1.0,
+            per_graph_byte: 3.0,
+            per_other_byte: 3.0,
+            matrix_share_of_limit: Some(0.5),
+            margin: DEFAULT_MARGIN,
+        };
     /// cellucid 0.9.2 (and, until measured, every other writer): Python's imports, the
     /// matrix as read and as converted.
     pub const REFERENCE: MemoryModel =
-        MemoryModel { fixed_bytes: 128e6, per_matrix_byte: 2.0, per_graph_byte: 4.0, per_other_byte: 3.0, margin: DEFAULT_MARGIN };
+        MemoryModel {
+            fixed_bytes: 128e6,
+            per_matrix_byte: 2.0,
+            per_graph_byte: 4.0,
+            per_other_byte: 3.0,
+            matrix_share_of_limit: None,
+            margin: DEFAULT_MARGIN,
+        };
 
     /// The model of the writer named `writer`.
     pub fn for_writer(writer: &str) -> MemoryModel {
@@ -62,15 +79,22 @@ impl MemoryModel {
         }
     }
 
-    /// The model's sum before the margin.
-    pub fn unscaled_bytes(&self, d: &DatasetSpec) -> f64 {
+    /// The model's sum before the margin, for a run under `limit` bytes of memory budget
+    /// (ours: the `--memory-limit`, or its default; other writers have none).
+    pub fn unscaled_bytes(&self, d: &DatasetSpec, limit: Option<u64>) -> f64 {
         let parts = DatasetParts::of(d);
-        self.fixed_bytes + self.per_matrix_byte * parts.matrix + self.per_graph_byte * parts.graph + self.per_other_byte * parts.other
+        let matrix = self.per_matrix_byte * parts.matrix;
+        // Above its share of the limit, the matrix is spilled and held one block at a time.
+        let matrix = match (self.matrix_share_of_limit, limit) {
+            (Some(share), Some(limit)) => matrix.min(share * limit as f64),
+            _ => matrix,
+        };
+        self.fixed_bytes + matrix + self.per_graph_byte * parts.graph + self.per_other_byte * parts.other
     }
 
-    /// Predicted peak RSS of one run of this writer on `d`.
-    pub fn peak_bytes(&self, d: &DatasetSpec) -> f64 {
-        self.margin * self.unscaled_bytes(d)
+    /// Predicted peak RSS of one run of this writer on `d` under `limit`.
+    pub fn peak_bytes(&self, d: &DatasetSpec, limit: Option<u64>) -> f64 {
+        self.margin * self.unscaled_bytes(d, limit)
     }
 }
 
@@ -116,7 +140,8 @@ impl MemoryScales {
             if rss == 0 {
                 continue;
             }
-            let ratio = rss as f64 / MemoryModel::for_writer(writer).unscaled_bytes(d);
+            // Stored runs carry no limit: an unlimited fit is an upper bound of theirs.
+            let ratio = rss as f64 / MemoryModel::for_writer(writer).unscaled_bytes(d, None);
             let w = worst.entry(writer.to_string()).or_insert(1.05);
             *w = w.max(ratio);
         }
@@ -141,6 +166,34 @@ pub fn available_ram_bytes() -> Option<u64> {
     (avail > 0).then_some(avail)
 }
 
+/// Our exporter's default `--memory-limit`: half of the RAM available now, so that an
+/// export never pushes the machine into swap; 2 GiB where that cannot be read.
+pub fn default_memory_limit() -> u64 {
+    available_ram_bytes().map_or(2 << 30, |b| b / 2)
+}
+
+/// `4G`, `512M`, `64k`, `1.5G`, `1000` (bytes); K/M/G/T are binary (KiB, MiB, …), an
+/// optional `B`/`iB` after them is accepted. The error says why, without the flag's name.
+pub fn parse_memory_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], t[i..].to_ascii_lowercase()),
+        None => (t, String::new()),
+    };
+    let scale: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return Err(format!("{text:?}: unknown unit (expected K, M, G or T)")),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok((v * scale as f64).round().max(1.0) as u64),
+        _ => Err(format!("{text:?} is not a positive size like 4G or 512M")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,10 +207,32 @@ mod tests {
         // docs/measurements/2026-12-02: 500,000 x 20,000 at 5 %, no graph: ours peaked at
         // 4,255 MB, cellucid 0.9.2 at 8,293 MB, 0.9.5 at 8,318 MB.
         let d = spec(500_000, 20_000, 0.05);
-        let ours = MemoryModel::OURS.peak_bytes(&d);
-        let reference = MemoryModel::REFERENCE.peak_bytes(&d);
+        let ours = MemoryModel::OURS.peak_bytes(&d, None);
+        let reference = MemoryModel::REFERENCE.peak_bytes(&d, None);
         assert!(ours > 4_255e6 && ours < 1.5 * 4_255e6, "{ours}");
         assert!(reference > 8_318e6 && reference < 1.5 * 8_318e6, "{reference}");
+    }
+
+    #[test]
+    fn a_memory_limit_bounds_our_matrix_and_no_other_writers() {
+        // 2M x 20k at 5 %: a 16 GB matrix; ours under 4 GiB holds 2 GiB of it at a time.
+        let d = spec(2_000_000, 20_000, 0.05);
+        let limited = MemoryModel::OURS.peak_bytes(&d, Some(4 << 30));
+        assert!(limited < 4.5e9 && limited > 2.0 * (1u64 << 30) as f64, "{limited}");
+        assert!(MemoryModel::OURS.peak_bytes(&d, None) > 16e9);
+        assert_eq!(MemoryModel::REFERENCE.peak_bytes(&d, Some(4 << 30)), MemoryModel::REFERENCE.peak_bytes(&d, None));
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_memory_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_memory_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_memory_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_memory_size("1000"), Ok(1000));
+        assert_eq!(parse_memory_size("1.5G"), Ok(3 << 29));
+        for bad in ["-1G", "4X", "G", "", "nanG"] {
+            assert!(parse_memory_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -172,7 +247,7 @@ mod tests {
         let graph = DatasetSpec { graph: GraphSpec::Knn { k: 15 }, ..sparse.clone() };
         let dense = DatasetSpec { layout: Layout::Dense, ..sparse.clone() };
         let m = MemoryModel::OURS;
-        assert!(m.peak_bytes(&graph) > m.peak_bytes(&sparse) + 3.0 * 100_000.0 * 15.0 * 1.5 * 12.0);
+        assert!(m.peak_bytes(&graph, None) > m.peak_bytes(&sparse, None) + 3.0 * 100_000.0 * 15.0 * 1.5 * 12.0);
         // Dense f32 is 4 bytes a value against 8 a non-zero at 10 %: five times the matrix.
         assert!((DatasetParts::of(&dense).matrix / DatasetParts::of(&sparse).matrix - 5.0).abs() < 1e-9);
     }
@@ -180,7 +255,7 @@ mod tests {
     #[test]
     fn own_runs_refit_the_margin_upwards_and_downwards() {
         let d = spec(200_000, 2_000, 0.05);
-        let unscaled = MemoryModel::OURS.unscaled_bytes(&d);
+        let unscaled = MemoryModel::OURS.unscaled_bytes(&d, None);
         let hungry = MemoryScales::from_runs([("cellucid-bench", &d, (2.0 * unscaled) as u64), ("cellucid-bench", &d, 0)]);
         assert!((hungry.model("cellucid-bench").margin - 2.0).abs() < 1e-6);
         let lean = MemoryScales::from_runs([("cellucid-bench", &d, (0.5 * unscaled) as u64)]);

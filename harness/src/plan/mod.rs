@@ -37,6 +37,10 @@
 //! `cold_cache` (bool). In `mode = "list"` the plan holds `[[cell]]` tables with one value
 //! per axis instead of blocks.
 //!
+//! A block may set `memory_limit = "4G"`: our exporter runs its cells with
+//! `--memory-limit` (the limit is part of the cell's id and label, `mem=4G`; writers
+//! without a memory budget cannot express such cells).
+//!
 //! A block may be `optional = true` with a `note` (e.g. the 1M-cell block of the `guide`
 //! plan, "where disk allows"); [`Plan::without_optional`] drops such blocks.
 //!
@@ -74,7 +78,7 @@ pub use adaptive::{relative_half_width, Adaptive, Stop};
 pub use axis::{check_writer_name, Codec, Durability, ObsFields, Settings, OBS_PRESETS, ZSTD_LEVELS};
 pub use cell::{canonical_text, dataset_json, fnv1a64, Cell};
 pub use error::PlanError;
-pub use memory::{available_ram_bytes, DatasetParts, MemoryModel, MemoryScales};
+pub use memory::{available_ram_bytes, default_memory_limit, parse_memory_size, DatasetParts, MemoryModel, MemoryScales};
 pub use rng::SplitMix64;
 pub use schedule::{schedule, schedule_warming, ScheduledRun};
 pub use size::{human_duration, model_parts, run_seconds, BlockSize, MachineBudget, PlanSize, WriterFit};
@@ -162,6 +166,9 @@ pub struct Block {
     pub note: Option<String>,
     /// Only run where the machine allows (disk, memory, time); see [`Plan::without_optional`].
     pub optional: bool,
+    /// `memory_limit = "4G"`: our exporter's `--memory-limit` for every cell of the block
+    /// (other writers have none and cannot express such cells).
+    pub memory_limit: Option<u64>,
     pub axes: Axes,
 }
 
@@ -240,6 +247,16 @@ impl Plan {
     /// Checks every value and every cell; the error names the axis.
     pub fn validate(&self) -> Result<(), PlanError> {
         expand::validate(self)
+    }
+
+    /// The plan with only the blocks named (e.g. the guide's `atlas` block); a name the
+    /// plan does not have is an error listing the ones it has.
+    pub fn only_blocks(&self, names: &[String]) -> Result<Plan, String> {
+        if let Some(unknown) = names.iter().find(|n| !self.blocks.iter().any(|b| &b.name == *n)) {
+            let known: Vec<&str> = self.blocks.iter().map(|b| b.name.as_str()).collect();
+            return Err(format!("{unknown:?} is not a block of plan {} (its blocks: {})", self.name, known.join(", ")));
+        }
+        Ok(Plan { blocks: self.blocks.iter().filter(|b| names.contains(&b.name)).cloned().collect(), ..self.clone() })
     }
 
     /// The plan without its optional blocks.

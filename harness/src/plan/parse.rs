@@ -30,7 +30,7 @@ const AXIS_KEYS: &[&str] = &[
 ];
 /// `[dataset]` may set the synthetic-spec fields that no axis controls.
 const DATASET_KEYS: &[&str] = &["count_model", "normalisation", "layout", "embedding_dims", "latent_dims", "vector_fields", "seed"];
-const BLOCK_KEYS: &[&str] = &["name", "note", "optional"];
+const BLOCK_KEYS: &[&str] = &["name", "note", "optional", "memory_limit"];
 
 fn unknown(key: &str, place: &str, known: &[&str]) -> PlanError {
     PlanError::UnknownKey { key: key.to_string(), place: place.to_string(), known: known.join(", ") }
@@ -161,11 +161,16 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
         };
         let mut axes = defaults.clone();
         apply_axes(&mut axes, t, &format!("[[{key}]] {name:?}"))?;
-        blocks.push(Block { name, note, optional, axes });
+        let memory_limit = match t.get("memory_limit") {
+            None => None,
+            Some(Value::String(text)) => Some(super::parse_memory_size(text).map_err(|e| PlanError::invalid("memory_limit", Some(text.clone()), e))?),
+            Some(v) => return Err(PlanError::invalid("memory_limit", Some(v.to_string()), "must be a size in quotes, e.g. \"4G\"")),
+        };
+        blocks.push(Block { name, note, optional, memory_limit, axes });
     }
     if mode == Mode::Factorial && blocks.is_empty() {
         // A plan with only [axes] is one factorial block.
-        blocks.push(Block { name: "axes".into(), note: None, optional: false, axes: defaults });
+        blocks.push(Block { name: "axes".into(), note: None, optional: false, memory_limit: None, axes: defaults });
     }
     let budgets = parse_budgets(top.get("budget"))?;
     let adaptive = super::adaptive::parse(top.get("adaptive"))?;

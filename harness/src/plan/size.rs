@@ -332,7 +332,9 @@ fn dataset_bytes(d: &DatasetSpec) -> f64 {
 /// Bytes of memory one run of `cell` needs while the sweep holds it (module docs, "Memory").
 fn memory_bytes(cell: &Cell, m: &MachineBudget) -> f64 {
     let export = export_bytes(cell);
-    let run = m.memory_scales.model(&cell.writer).peak_bytes(&cell.dataset);
+    // Ours without a limit of its own takes half the RAM available when it starts.
+    let limit = cell.memory_limit.or(m.ram_bytes.map(|r| r / 2));
+    let run = m.memory_scales.model(&cell.writer).peak_bytes(&cell.dataset, limit);
     let sample = crate::measure::floor::SAMPLE_BYTES as f64;
     let (_, _, tmpfs) = target_costs(&cell.target);
     let floor = export.min(2.0 * sample) + if tmpfs { export.min(sample) } else { 0.0 };

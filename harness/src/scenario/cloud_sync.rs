@@ -175,6 +175,7 @@ pub(crate) fn cell(opts: &Options, writer: &str, target: &str) -> Cell {
         durability: Durability::Buffered,
         cold_cache: false,
         block: NAME.into(),
+        memory_limit: None,
     }
 }
 

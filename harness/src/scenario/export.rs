@@ -31,6 +31,7 @@ pub fn cell(writer: &Writer, dataset: DatasetSpec) -> Cell {
         durability: Durability::Buffered,
         cold_cache: false,
         block: "scenario".into(),
+        memory_limit: None,
     }
 }
 

@@ -19,7 +19,7 @@ pub struct RunPaths<'a> {
 }
 
 /// The command that makes `writer` export `cell`. Our exporter also gets the flags the
-/// contract has no place for (durability, the zstd what-if codec); other writers never
+/// contract has no place for (durability, the zstd what-if codec, a memory limit); other writers never
 /// see such cells (the sizing dropped them, see `scheduler`).
 pub fn command(writer: &Writer, cell: &Cell, paths: &RunPaths) -> Result<Command> {
     let ctx = Placeholders::run(paths.work_dir, paths.input, &paths.out, paths.params);
@@ -30,6 +30,9 @@ pub fn command(writer: &Writer, cell: &Cell, paths: &RunPaths) -> Result<Command
         }
         if let Codec::Zstd(l) = cell.settings.compression {
             c.arg("--zstd-what-if").arg(l.to_string());
+        }
+        if let Some(limit) = cell.memory_limit {
+            c.arg("--memory-limit").arg(limit.to_string());
         }
     }
     Ok(c)

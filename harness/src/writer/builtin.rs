@@ -133,6 +133,7 @@ pub fn py_095() -> Writer {
         zstd: false,
         gene_panel: true,
         durable: false,
+        memory_limit: false,
     };
     pypi(PY_095, "0.9.5", "cellucid_py_095.py", Output::Anndata, supports)
 }

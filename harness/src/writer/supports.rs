@@ -22,6 +22,8 @@ pub struct Supports {
     pub gene_panel: bool,
     /// Power-loss durable exports (`--durable`).
     pub durable: bool,
+    /// A memory budget (`--memory-limit`).
+    pub memory_limit: bool,
 }
 
 impl Default for Supports {
@@ -33,6 +35,7 @@ impl Default for Supports {
             zstd: false,
             gene_panel: true,
             durable: false,
+            memory_limit: false,
         }
     }
 }
@@ -40,7 +43,7 @@ impl Default for Supports {
 impl Supports {
     /// Everything this harness can ask for (our own exporter).
     pub fn everything() -> Supports {
-        Supports { zstd: true, durable: true, ..Supports::default() }
+        Supports { zstd: true, durable: true, memory_limit: true, ..Supports::default() }
     }
 
     /// Why `writer` cannot express `cell`, naming the plan axis, or `None`.
@@ -69,6 +72,9 @@ impl Supports {
         }
         if cell.durability == Durability::Durable && !self.durable {
             return Some(format!("durability = \"durable\": {writer} has no durable mode (supports.durable = false)"));
+        }
+        if cell.memory_limit.is_some() && !self.memory_limit {
+            return Some(format!("memory_limit: {writer} takes no memory budget (supports.memory_limit = false)"));
         }
         None
     }

@@ -60,6 +60,7 @@ pub fn cell(genes: usize, target: &str, writer: &str) -> Cell {
         durability: Durability::Buffered,
         cold_cache: false,
         block: "too-many-files".into(),
+        memory_limit: None,
     }
 }
 
