@@ -340,3 +340,23 @@ fn adaptive_repeats_run_until_each_cell_stops_and_record_why() {
     assert!(!stderr.contains("adaptive repeats: another round"), "{stderr}");
     assert_eq!(store::read(&out).expect("store").1.len(), 10);
 }
+
+/// `--generate-only` writes the plan's datasets into the work dir's cache, prints their
+/// paths and runs nothing; the sweep after it finds them cached.
+#[test]
+fn generate_only_fills_the_dataset_cache_and_runs_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = plan(tmp.path(), "gen", &["tmpfs"], 1, false);
+    let out = tmp.path().join("gen.jsonl");
+    let work = tmp.path().join("work");
+    let o = bin().arg("sweep").arg("--plan").arg(&p).arg("--out").arg(&out).arg("--work-dir").arg(&work).arg("--generate-only").output().expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let paths: Vec<&str> = stdout.lines().collect();
+    assert_eq!(paths.len(), 1, "one dataset: {stdout}");
+    assert!(Path::new(paths[0]).starts_with(work.join("datasets")) && Path::new(paths[0]).is_file(), "{stdout}");
+    assert!(!out.exists(), "no store: nothing was run");
+    let o = bin().arg("sweep").arg("--plan").arg(&p).arg("--out").arg(&out).arg("--work-dir").arg(&work).arg("--no-floor").output().expect("run");
+    assert!(o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("generated in"), "cached: {}", String::from_utf8_lossy(&o.stderr));
+}

@@ -58,6 +58,11 @@ pub struct SweepArgs {
     /// Leave out the plan's optional blocks (e.g. guide's 1M cells).
     #[arg(long)]
     pub no_optional: bool,
+    /// Generate (or find cached) the plan's datasets and params in the work dir, then
+    /// stop: e.g. before a cluster's array job, or so that an atlas's minutes of
+    /// generation are not spent in a quiet measurement window.
+    #[arg(long)]
+    pub generate_only: bool,
     /// Only these blocks of the plan (comma-separated names, e.g. `atlas-2m`).
     #[arg(long, value_name = "LIST")]
     pub blocks: Option<String>,
@@ -155,6 +160,15 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
             eprintln!("cell {}: skipped, {}", s.cell.label(), s.reason);
         }
         print_dry_run(&plan, &cells, &size, &machine, &budgets);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.generate_only {
+        let inputs = sweep::provision::inputs(&cells, &a.work_dir)?;
+        let mut paths: Vec<_> = inputs.h5ad.values().collect();
+        paths.sort();
+        for p in paths {
+            println!("{}", p.display());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if cells.iter().any(|c| c.writer == REFERENCE) && !peer.python.exists() {
