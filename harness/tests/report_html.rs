@@ -73,14 +73,14 @@ fn html_report_renders_in_chromium() {
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(!log.contains("Failed to load"), "{log}");
     let dom = String::from_utf8_lossy(&o.stdout);
-    for id in ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "filesystems", "connectivities", "writers"] {
+    for id in ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "atlas", "filesystems", "connectivities", "writers"] {
         assert!(dom.contains(&format!("id=\"table-{id}\"")), "table {id} missing from the DOM");
     }
     for id in ["gene-time", "gene-disk", "compression-tradeoff"] {
         let at = dom.find(&format!("id=\"plot-{id}\"")).unwrap_or_else(|| panic!("plot {id} missing"));
         assert!(dom[at..].contains("<svg"), "plot {id} has no svg");
     }
-    assert_eq!(dom.matches("<table").count(), 11, "10 tables and the verdicts");
+    assert_eq!(dom.matches("<table").count(), 12, "11 tables and the verdicts");
     assert!(dom.contains("gz9-smallest-slowest") && dom.contains("q8-good-default"));
 }
 

@@ -143,6 +143,11 @@ pub struct Sample {
     pub error: Option<String>,
     pub skipped: Option<Skipped>,
     pub finished_at: String,
+    /// Our exporter's `--memory-limit` for this run (absent: its default).
+    pub memory_limit_bytes: Option<u64>,
+    /// Bytes of the gene matrix spilled out of core (absent: nothing spilled, or a writer
+    /// that does not say).
+    pub spill_bytes: Option<u64>,
 }
 
 /// One finding of a scenario (a store line with a `"scenario"` key).

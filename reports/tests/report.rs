@@ -42,7 +42,7 @@ fn tables_hold_measured_numbers() {
     let ids: Vec<&str> = report.tables.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "filesystems", "connectivities", "writers"]
+        ["scaling", "gene-expression", "bytes-per-value", "levers", "compression", "quantization", "scale", "atlas", "filesystems", "connectivities", "writers"]
     );
     for t in &report.tables {
         assert!(t.context.machine.contains("AMD EPYC"), "{}", t.id);
@@ -111,4 +111,39 @@ fn every_format_is_written() {
     assert_eq!(json["tables"].as_array().unwrap().len(), report.tables.len());
     let csv = std::fs::read_to_string(dir.path().join("csv/levers.csv")).unwrap();
     assert!(csv.lines().next().unwrap().contains("time ratio [95 % CI] (lo)"));
+}
+
+/// Table 6b lists the runs of a million cells and more with their memory limit and what
+/// was spilled; without such runs it says how to get them.
+#[test]
+fn the_atlas_table_shows_memory_limit_peak_and_spill() {
+    let atlas = |report: &Report| report.tables.iter().find(|t| t.id == "atlas").unwrap().clone();
+    let empty = atlas(&build(&results(), Budget::default()));
+    assert_eq!(empty.rows.len(), 1);
+    assert!(empty.rows[0][0].text.contains("--blocks atlas-2m,atlas-4m"), "{:?}", empty.rows[0][0]);
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // An old store: our writer was the subject "ours".
+    let first = lines.iter().position(|l| l.contains("\"subject\":\"ours\"") && l.contains("\"ok\":true")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&lines[first]).unwrap();
+    v["cell_id"] = "atlas".into();
+    v["label"] = "2000000x20000 d=0.05 q8 gz6 disk mem=4G cellucid-bench".into();
+    v["target"] = "disk".into();
+    v["dataset"]["cells"] = 2_000_000.into();
+    v["dataset"]["genes"] = 20_000.into();
+    v["settings"]["gene_panel"] = serde_json::Value::Null;
+    v["wall_s"] = 600.0.into();
+    v["max_rss_bytes"] = 4_200_000_000u64.into();
+    v["memory_limit_bytes"] = (4u64 << 30).into();
+    v["spill_bytes"] = 16_000_000_000u64.into();
+    lines.push(v.to_string());
+    let results = Results::new(vec![Store::parse(&lines.join("\n")).unwrap()]);
+    let t = atlas(&build(&results, Budget::default()));
+    let row = t.rows.iter().find(|r| r[0].text.starts_with("2000000x20000")).expect("the atlas row");
+    let texts: Vec<&str> = row.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts[0], "2000000x20000 d=0.05 q8 gz6 disk mem=4G");
+    assert_eq!(texts[1], "4.0 GiB");
+    assert_eq!(row[6].value, Some(4.2), "peak RSS GB");
+    assert_eq!(row[7].value, Some(16.0), "spilled GB");
+    assert!((row[9].value.unwrap() - 600.0 / 40.0).abs() < 1e-9, "seconds per 10^9 values");
 }

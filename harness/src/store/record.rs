@@ -184,6 +184,12 @@ pub struct Sample {
     /// why (`converged: ...`, `max_repeats: ...`, `budget: ...`, see `plan::Stop`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The `--memory-limit` our exporter ran under (a block's `memory_limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_bytes: Option<u64>,
+    /// Bytes of the gene matrix our exporter spilled out of core (its `--json` report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spill_bytes: Option<u64>,
     /// Fields this harness does not know, kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -53,7 +53,9 @@ impl Measurer {
         sample.dirs = stats.dirs;
         sample.output_hash = (!stats.hash.is_empty()).then_some(stats.hash);
         if writer.phases {
-            sample.phases = serde_json::from_str::<serde_json::Value>(&child.stdout).ok().map(|r| r["phases"].clone());
+            let report = serde_json::from_str::<serde_json::Value>(&child.stdout).ok();
+            sample.phases = report.as_ref().map(|r| r["phases"].clone());
+            sample.spill_bytes = report.as_ref().and_then(|r| r["spill_bytes"].as_u64()).filter(|&b| b > 0);
         }
         // The floor models a folder of payload files (their codec, creation and bytes);
         // an AnnData file compresses its chunks its own way and is one file, so it has none.

@@ -19,6 +19,7 @@ fn base(cell: &Cell, repeat: u32) -> Sample {
         settings: cell.settings.to_json(),
         dataset: cell.dataset_json(),
         finished_at: cellucid_core::text::utc_now(),
+        memory_limit_bytes: cell.memory_limit,
         ..Default::default()
     }
 }

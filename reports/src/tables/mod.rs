@@ -5,6 +5,7 @@
 //! fit or ratio never mixes two writers' runs. Table 9 ([`writers`]) is the one table
 //! that compares writers, cell by cell.
 
+pub mod atlas;
 pub mod compression;
 pub mod connectivities;
 pub mod filesystems;
@@ -118,6 +119,7 @@ pub fn build_one(input: &Input) -> Built {
     plots.push(p);
     tables.push(quantization::table(input));
     tables.push(scale::table(input));
+    tables.push(atlas::table(input));
     tables.push(filesystems::table(input));
     tables.push(connectivities::table(input));
     (tables, plots)
