@@ -45,6 +45,9 @@ pub struct CellVerdict {
     pub cell_id: String,
     pub label: String,
     pub ci: Option<RatioCi>,
+    /// The deterministic gate's counts (`--counter instructions`); `None` for wall time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<super::count_verdict::CountChange>,
     /// Differences between the two outputs (`bytes 100 → 120`, …); empty when identical.
     pub format_changes: Vec<String>,
     pub failures: Vec<String>,
@@ -102,6 +105,7 @@ pub fn judge_cell(runs: &CellRuns, threshold: f64, allow_format_change: bool) ->
         cell_id: runs.cell_id.clone(),
         label: runs.label.clone(),
         ci,
+        counts: None,
         format_changes: format,
         failures: runs.failures.clone(),
         status,

@@ -3,7 +3,7 @@
 //! (see `crate::ci`). Exit 0 when every configuration passes, 1 when one is slower
 //! beyond the threshold, wrote different output, or failed to run; 2 on usage errors.
 
-use crate::ci::{build, report, verdict, Gate};
+use crate::ci::{build, report, verdict, Counter, Gate};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -18,13 +18,22 @@ pub struct CiArgs {
     /// The binary under test (default: this executable).
     #[arg(long)]
     pub candidate: Option<String>,
-    /// A built-in plan (ci, quick, …) or a plan TOML file.
-    #[arg(long, default_value = "ci")]
-    pub plan: String,
-    /// Slowdown allowed before failing: fail when the 95 % interval of candidate/baseline
-    /// lies entirely above 1 + threshold.
-    #[arg(long, default_value = "10%")]
-    pub threshold: String,
+    /// What to measure: wall time of interleaved A/B pairs, or instructions counted by
+    /// valgrind's cachegrind (deterministic: one run per binary and configuration).
+    #[arg(long, value_enum, default_value = "wall")]
+    pub counter: Counter,
+    /// A built-in plan (ci, ci-instructions, quick, …) or a plan TOML file [default: ci,
+    /// or ci-instructions with --counter instructions].
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Slowdown allowed before failing. Wall: fail when the 95 % interval of
+    /// candidate/baseline lies entirely above 1 + threshold [default: 10%]. Instructions:
+    /// fail when candidate/baseline instructions exceed 1 + threshold [default: 2%].
+    #[arg(long)]
+    pub threshold: Option<String>,
+    /// With --counter instructions: no cache simulation (no D1/LL misses; ≈ 2x faster).
+    #[arg(long)]
+    pub no_cache_sim: bool,
     /// Report output differences (bytes, files, hash) without failing on them.
     #[arg(long)]
     pub allow_format_change: bool,
@@ -49,8 +58,12 @@ pub struct CiArgs {
 }
 
 pub fn run(a: CiArgs) -> Result<ExitCode> {
-    let threshold = verdict::parse_threshold(&a.threshold).map_err(|e| anyhow::anyhow!("--threshold: {e}"))?;
-    let mut plan = super::load_plan(&a.plan)?;
+    let (default_plan, default_threshold) = match a.counter {
+        Counter::Wall => ("ci", "10%"),
+        Counter::Instructions => ("ci-instructions", "2%"),
+    };
+    let threshold = verdict::parse_threshold(a.threshold.as_deref().unwrap_or(default_threshold)).map_err(|e| anyhow::anyhow!("--threshold: {e}"))?;
+    let mut plan = super::load_plan(a.plan.as_deref().unwrap_or(default_plan))?;
     if let Some(r) = a.repeats {
         if r == 0 {
             bail!("--repeats must be at least 1");
@@ -70,7 +83,17 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
             build::Resolved { origin: format!("this binary {}", path.display()), path }
         }
     };
-    let gate = Gate { plan, baseline, candidate, work_dir, threshold, allow_format_change: a.allow_format_change, progress: !a.quiet };
+    let gate = Gate {
+        plan,
+        baseline,
+        candidate,
+        work_dir,
+        threshold,
+        allow_format_change: a.allow_format_change,
+        progress: !a.quiet,
+        counter: a.counter,
+        cache_sim: !a.no_cache_sim,
+    };
     let (meta, v) = gate.run()?;
     let md = report::markdown(&meta, &v);
     if a.json {

@@ -349,7 +349,13 @@ fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
     cellucid_core::publish::roll_back_on_signals().context("cannot install the signal rollback")?;
     reporter.send(&Event::Reading);
     if let Some(t) = a.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("cannot configure threads")?;
+        // One thread: this one. A pool with one worker would leave this thread waiting on
+        // the worker's latch, and how often that wait wakes up depends on scheduling,
+        // which made the instruction counts of `ci --counter instructions` differ
+        // between runs of the same binary.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t);
+        let pool = if t == 1 { pool.use_current_thread() } else { pool };
+        pool.build_global().context("cannot configure threads")?;
     }
     let params = a.params.as_deref().map(Params::read).transpose()?;
     let mapping = mapping(&a, params.as_ref())?;
