@@ -52,7 +52,17 @@ pub fn judge_cell(c: &CountedCell, threshold: f64, allow_format_change: bool) ->
         Some(x) if x.ratio > 1.0 + threshold => Status::Slower,
         Some(_) => Status::Pass,
     };
-    CellVerdict { cell_id: c.cell_id.clone(), label: c.label.clone(), ci: None, counts, format_changes: format, failures: c.failures.clone(), status }
+    CellVerdict {
+        cell_id: c.cell_id.clone(),
+        label: c.label.clone(),
+        ci: None,
+        noise: None,
+        inconclusive: None,
+        counts,
+        format_changes: format,
+        failures: c.failures.clone(),
+        status,
+    }
 }
 
 /// Judge every counted configuration.

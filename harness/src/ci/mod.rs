@@ -23,6 +23,7 @@ pub mod build;
 pub mod cachegrind;
 pub mod count_verdict;
 pub mod counted;
+pub mod interval;
 pub mod report;
 pub mod stats;
 pub mod verdict;
@@ -75,6 +76,9 @@ pub struct Gate {
     pub counter: Counter,
     /// Simulate caches under cachegrind (D1/LL misses); instructions only.
     pub cache_sim: bool,
+    /// Wall time only: fewer pairs, or shorter baseline runs (s), are inconclusive.
+    pub min_pairs: usize,
+    pub min_run_s: f64,
 }
 
 impl Gate {
@@ -106,7 +110,8 @@ impl Gate {
             work_dir: &self.work_dir,
             progress: self.progress,
         })?;
-        Ok(verdict::judge(&runs, self.threshold, self.allow_format_change))
+        let rules = verdict::WallRules { threshold: self.threshold, allow_format_change: self.allow_format_change, min_pairs: self.min_pairs, min_run_s: self.min_run_s };
+        Ok(verdict::judge(&runs, &rules))
     }
 
     fn run_counted(&self) -> Result<verdict::Verdict> {

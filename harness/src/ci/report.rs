@@ -14,16 +14,18 @@ fn pct(x: f64) -> String {
 /// configuration, then every format change and failed run in full.
 pub fn markdown(meta: &GateMeta, v: &Verdict) -> String {
     let mut s = String::new();
-    let head = if v.failed() { "FAIL" } else { "PASS" };
-    s.push_str(&format!("## cellucid-bench CI gate: {head}\n\n"));
+    s.push_str(&format!("## cellucid-bench CI gate: {}\n\n", v.headline()));
     s.push_str(&format!("- baseline: {}\n- candidate: {}\n", meta.baseline, meta.candidate));
     if meta.counter == Counter::Instructions {
         counted_table(&mut s, meta, v);
     } else {
         wall_table(&mut s, meta, v);
     }
-    for c in v.cells.iter().filter(|c| !c.format_changes.is_empty() || !c.failures.is_empty()) {
+    for c in v.cells.iter().filter(|c| !c.format_changes.is_empty() || !c.failures.is_empty() || c.inconclusive.is_some()) {
         s.push_str(&format!("\n**{}**", c.label));
+        if let Some(why) = &c.inconclusive {
+            s.push_str(&format!(" Inconclusive: {why}."));
+        }
         if !c.format_changes.is_empty() {
             s.push_str(&format!(" output differs: {}.", c.format_changes.join(", ")));
         }
@@ -54,7 +56,7 @@ fn wall_table(s: &mut String, meta: &GateMeta, v: &Verdict) {
         meta.wall_s
     ));
     s.push_str(&format!(
-        "- fails when the 95 % bootstrap interval of candidate/baseline (median of the per-pair wall-time ratios) lies entirely above {:.3} (threshold {:.1} %); output bytes, file count and hash must match{}\n\n",
+        "- fails when the distribution-free 95 % interval of the median per-pair wall-time ratio candidate/baseline lies entirely above {:.3} (threshold {:.1} %); inconclusive (exit 3) with too few pairs, too short runs, or an interval straddling the threshold and wider than it; output bytes, file count and hash must match{}\n\n",
         1.0 + v.threshold,
         v.threshold * 100.0,
         if v.allow_format_change { " (format changes allowed)" } else { "" }
@@ -62,13 +64,9 @@ fn wall_table(s: &mut String, meta: &GateMeta, v: &Verdict) {
     s.push_str("| configuration | baseline s | candidate s | change | 95 % interval | output | verdict |\n");
     s.push_str("|---|---|---|---|---|---|---|\n");
     for c in &v.cells {
+        let interval = c.noise.map_or("none (too few pairs)".to_string(), |n| format!("{} … {}", pct(n.lo), pct(n.hi)));
         let (a, b, r, ci) = match &c.ci {
-            Some(ci) => (
-                format!("{:.3}", ci.baseline_median_s),
-                format!("{:.3}", ci.candidate_median_s),
-                pct(ci.ratio),
-                format!("{} … {}", pct(ci.lo), pct(ci.hi)),
-            ),
+            Some(ci) => (format!("{:.3}", ci.baseline_median_s), format!("{:.3}", ci.candidate_median_s), pct(ci.ratio), interval),
             None => ("–".into(), "–".into(), "–".into(), "–".into()),
         };
         s.push_str(&format!("| {} | {a} | {b} | {r} | {ci} | {} | {} |\n", c.label, output(c), c.status.as_str()));
@@ -132,7 +130,9 @@ fn counted_table(s: &mut String, meta: &GateMeta, v: &Verdict) {
 /// The same as JSON.
 pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
     json!({
-        "pass": !v.failed(),
+        "pass": !v.failed() && !v.inconclusive(),
+        "inconclusive": v.inconclusive(),
+        "exit_status": v.exit_status(),
         "counter": meta.counter.as_str(),
         "baseline": meta.baseline,
         "candidate": meta.candidate,
@@ -147,6 +147,10 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
             "label": c.label,
             "status": c.status,
             "pass": c.status == Status::Pass,
+            "inconclusive": c.inconclusive,
+            "noise_low": c.noise.map(|n| n.lo),
+            "noise_high": c.noise.map(|n| n.hi),
+            "noise_coverage": c.noise.map(|n| n.coverage),
             "ratio": c.ci.map(|x| x.ratio),
             "ratio_of_medians": c.ci.map(|x| x.ratio_of_medians),
             "ci_low": c.ci.map(|x| x.lo),

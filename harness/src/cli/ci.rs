@@ -1,7 +1,8 @@
 //! `cellucid-bench ci --baseline REV|BINARY [--candidate REV|BINARY] [--plan ci]
 //! [--threshold 10%] [--allow-format-change] [--json] [--repeats N]`: the CI speed gate
 //! (see `crate::ci`). Exit 0 when every configuration passes, 1 when one is slower
-//! beyond the threshold, wrote different output, or failed to run; 2 on usage errors.
+//! beyond the threshold, wrote different output, or failed to run; 2 on usage errors;
+//! 3 when the wall-time gate could not judge (and nothing failed).
 
 use crate::ci::{build, report, verdict, Counter, Gate};
 
@@ -31,6 +32,14 @@ pub struct CiArgs {
     /// fail when candidate/baseline instructions exceed 1 + threshold [default: 2%].
     #[arg(long)]
     pub threshold: Option<String>,
+    /// Wall time: fewer timed pairs than this make a configuration inconclusive (exit 3);
+    /// 6 is the fewest that give a 95 % interval of the median at all.
+    #[arg(long, default_value_t = 8)]
+    pub min_pairs: usize,
+    /// Wall time: a baseline median run shorter than this (milliseconds) is inconclusive:
+    /// runs of a few scheduler slices are not hit alike by load on a shared machine.
+    #[arg(long, default_value_t = 150.0)]
+    pub min_run_ms: f64,
     /// With --counter instructions: no cache simulation (no D1/LL misses; ≈ 2x faster).
     #[arg(long)]
     pub no_cache_sim: bool,
@@ -70,6 +79,9 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
         }
         plan.repeats = r;
     }
+    if !(a.min_run_ms.is_finite() && a.min_run_ms >= 0.0) {
+        bail!("--min-run-ms must be a number of milliseconds, 0 or more");
+    }
     if let Some(w) = a.warmup {
         plan.warmup = w;
     }
@@ -93,6 +105,8 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
         progress: !a.quiet,
         counter: a.counter,
         cache_sim: !a.no_cache_sim,
+        min_pairs: a.min_pairs,
+        min_run_s: a.min_run_ms / 1e3,
     };
     let (meta, v) = gate.run()?;
     let md = report::markdown(&meta, &v);
@@ -102,5 +116,5 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
         print!("{md}");
     }
     report::append_step_summary(&md).context("cannot append to $GITHUB_STEP_SUMMARY")?;
-    Ok(if v.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(ExitCode::from(v.exit_status()))
 }
