@@ -295,3 +295,79 @@ fn counted_gate_catches_a_slower_deflate_and_names_it() {
     assert!(c["counts"]["changed_part"][1].as_i64().is_some_and(|d| d > 0), "{c}");
     assert!(c["format_changes"].as_array().is_some_and(|f| f.iter().any(|x| x.as_str().is_some_and(|s| s.starts_with("hash")))), "{c}");
 }
+
+/// The reference writer's virtualenv: `$CELLUCID_PEER_VENV`, else `.venv-peer` in the
+/// checkout; `None` (the test is skipped with the reason) when it has no interpreter.
+fn peer_venv() -> Option<PathBuf> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
+    let venv = std::env::var_os("CELLUCID_PEER_VENV").map(PathBuf::from).unwrap_or_else(|| repo.join(".venv-peer"));
+    if venv.join("bin/python").is_file() {
+        return Some(venv);
+    }
+    eprintln!("skipped: no reference virtualenv at {} (set CELLUCID_PEER_VENV, or run `bash ../shared/peer/setup.sh .venv-peer`)", venv.display());
+    None
+}
+
+const WRITERS_PLAN: &str = r#"
+name = "ci-writers-smoke"
+description = "two tiny configurations for a gate between writers"
+seed = 3
+repeats = 6
+warmup = 0
+mode = "list"
+
+[axes]
+density = 0.1
+target = "disk"
+writer = "cellucid-bench"
+
+[[cell]]
+name = "tiny-f32"
+cells = 600
+genes = 40
+var_quantization = "none"
+compression = "none"
+
+[[cell]]
+name = "tiny-q8-gz1"
+cells = 600
+genes = 40
+var_quantization = 8
+compression = 1
+"#;
+
+#[test]
+fn a_gate_between_two_writers_reports_and_gates_their_outputs() {
+    let Some(venv) = peer_venv() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("writers.toml");
+    std::fs::write(&plan, WRITERS_PLAN).expect("write plan");
+    // The reference (PyPI cellucid 0.9.2) as the baseline, ours as the candidate: both
+    // claim compact_v1, so their outputs must be identical. Uncompressed they are byte for
+    // byte; gzip'd, ours deflates with libdeflate (same decompressed bytes, other
+    // stream), which the hash sees: a format change, reported with what differs.
+    let out = Command::new(bin())
+        .args(["ci", "--baseline-writer", "cellucid-py-0.9.2", "--candidate-writer", "cellucid-bench", "--json", "--quiet"])
+        .args(["--min-pairs", "6", "--min-run-ms", "0", "--plan"])
+        .arg(&plan)
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .env("CELLUCID_PEER_VENV", &venv)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("run the gate");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["baseline"].as_str().is_some_and(|b| b.starts_with("writer cellucid-py-0.9.2 (version 0.9.2)")), "{v}");
+    assert!(v["candidate"].as_str().is_some_and(|b| b.starts_with("writer cellucid-bench")), "{v}");
+    let c = v["configurations"].as_array().expect("configurations");
+    assert_eq!(c.len(), 2, "{v}");
+    let by_label = |part: &str| c.iter().find(|x| x["label"].as_str().is_some_and(|l| l.contains(part))).expect("configuration");
+    let plain = by_label("f32 plain");
+    assert_eq!(plain["status"], "pass", "ours is much faster than the Python reference: {plain}");
+    assert_eq!(plain["format_changes"].as_array().map(Vec::len), Some(0), "{plain}");
+    assert!(plain["ratio"].as_f64().is_some_and(|r| r < 1.0), "{plain}");
+    let gz = by_label("q8 gz1");
+    assert_eq!(gz["status"], "format_change", "{gz}");
+    assert!(gz["format_changes"].as_array().is_some_and(|f| f.iter().any(|x| x.as_str().is_some_and(|s| s.starts_with("hash")))), "{gz}");
+}

@@ -26,6 +26,7 @@ pub mod counted;
 pub mod interval;
 pub mod report;
 pub mod stats;
+pub mod subject;
 pub mod verdict;
 
 use crate::plan::Plan;
@@ -62,13 +63,15 @@ pub struct GateMeta {
     pub warmup: u32,
     /// Wall time of the A/B runs (not of building revisions).
     pub wall_s: f64,
+    /// Configurations of the plan one side cannot export, with the reason.
+    pub skipped: Vec<String>,
 }
 
 /// One gate run.
 pub struct Gate {
     pub plan: Plan,
-    pub baseline: build::Resolved,
-    pub candidate: build::Resolved,
+    pub baseline: subject::Subject,
+    pub candidate: subject::Subject,
     pub work_dir: PathBuf,
     pub threshold: f64,
     pub allow_format_change: bool,
@@ -85,14 +88,19 @@ impl Gate {
     /// Run both binaries and judge them.
     pub fn run(&self) -> Result<(GateMeta, verdict::Verdict)> {
         let t = Instant::now();
+        let skipped = match self.counter {
+            Counter::Wall => ab::configurations(&self.ab_config())?.1,
+            Counter::Instructions => Vec::new(),
+        };
         let v = match self.counter {
             Counter::Wall => self.run_wall()?,
             Counter::Instructions => self.run_counted()?,
         };
         let meta = GateMeta {
             counter: self.counter,
-            baseline: self.baseline.origin.clone(),
-            candidate: self.candidate.origin.clone(),
+            baseline: self.baseline.origin(),
+            candidate: self.candidate.origin(),
+            skipped,
             plan: self.plan.name.clone(),
             // Counted runs: one per binary and configuration, no warm-up.
             repeats: if self.counter == Counter::Wall { self.plan.repeats } else { 1 },
@@ -102,23 +110,30 @@ impl Gate {
         Ok((meta, v))
     }
 
+    fn ab_config(&self) -> ab::AbConfig<'_> {
+        ab::AbConfig { plan: &self.plan, baseline: &self.baseline, candidate: &self.candidate, work_dir: &self.work_dir, progress: self.progress }
+    }
+
     fn run_wall(&self) -> Result<verdict::Verdict> {
-        let runs = ab::run(&ab::AbConfig {
-            plan: &self.plan,
-            baseline: &self.baseline.path,
-            candidate: &self.candidate.path,
-            work_dir: &self.work_dir,
-            progress: self.progress,
-        })?;
-        let rules = verdict::WallRules { threshold: self.threshold, allow_format_change: self.allow_format_change, min_pairs: self.min_pairs, min_run_s: self.min_run_s };
+        let runs = ab::run(&self.ab_config())?;
+        let rules = verdict::WallRules {
+            threshold: self.threshold,
+            allow_format_change: self.allow_format_change,
+            outputs_comparable: subject::outputs_comparable(&self.baseline, &self.candidate),
+            min_pairs: self.min_pairs,
+            min_run_s: self.min_run_s,
+        };
         Ok(verdict::judge(&runs, &rules))
     }
 
     fn run_counted(&self) -> Result<verdict::Verdict> {
+        let (subject::Subject::Binary(baseline), subject::Subject::Binary(candidate)) = (&self.baseline, &self.candidate) else {
+            anyhow::bail!("--counter instructions counts cellucid-bench binaries; writers run other programs (Python, R) that cachegrind would count with their interpreters");
+        };
         let cells = counted::run(&counted::CountConfig {
             plan: &self.plan,
-            baseline: &self.baseline.path,
-            candidate: &self.candidate.path,
+            baseline: &baseline.path,
+            candidate: &candidate.path,
             work_dir: &self.work_dir,
             cache_sim: self.cache_sim,
             progress: self.progress,

@@ -16,6 +16,9 @@ pub fn markdown(meta: &GateMeta, v: &Verdict) -> String {
     let mut s = String::new();
     s.push_str(&format!("## cellucid-bench CI gate: {}\n\n", v.headline()));
     s.push_str(&format!("- baseline: {}\n- candidate: {}\n", meta.baseline, meta.candidate));
+    for skipped in &meta.skipped {
+        s.push_str(&format!("- left out (one side cannot export it): {skipped}\n"));
+    }
     if meta.counter == Counter::Instructions {
         counted_table(&mut s, meta, v);
     } else {
@@ -134,6 +137,7 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
         "inconclusive": v.inconclusive(),
         "exit_status": v.exit_status(),
         "counter": meta.counter.as_str(),
+        "skipped": meta.skipped,
         "baseline": meta.baseline,
         "candidate": meta.candidate,
         "plan": meta.plan,

@@ -127,6 +127,9 @@ pub struct WallRules {
     /// As a fraction: 0.10 for 10 %.
     pub threshold: f64,
     pub allow_format_change: bool,
+    /// Whether output differences can fail at all: both sides claim the same output
+    /// format (`super::subject`). Two builds of our exporter always do.
+    pub outputs_comparable: bool,
     /// Fewer timed pairs than this: inconclusive.
     pub min_pairs: usize,
     /// A baseline median run shorter than this (seconds): inconclusive.
@@ -182,9 +185,11 @@ pub fn judge_cell(runs: &CellRuns, rules: &WallRules) -> CellVerdict {
     };
     let (noise, speed, inconclusive) = judge_speed(&runs.pairs, ci.as_ref(), rules);
     // The exact gates decide whatever the noise: they do not depend on it.
-    let status = if !runs.failures.is_empty() || ci.is_none() {
+    let mut failures = runs.failures.clone();
+    failures.extend(runs.invalid.iter().map(|w| format!("candidate: {w}")));
+    let status = if !failures.is_empty() || ci.is_none() {
         Status::Error
-    } else if !format.is_empty() && !rules.allow_format_change {
+    } else if !format.is_empty() && rules.outputs_comparable && !rules.allow_format_change {
         Status::FormatChange
     } else {
         speed
@@ -197,7 +202,7 @@ pub fn judge_cell(runs: &CellRuns, rules: &WallRules) -> CellVerdict {
         inconclusive: if status == Status::Inconclusive { inconclusive } else { None },
         counts: None,
         format_changes: format,
-        failures: runs.failures.clone(),
+        failures,
         status,
     }
 }
@@ -222,7 +227,7 @@ mod tests {
     use super::*;
 
     fn rules(threshold: f64, allow_format_change: bool) -> WallRules {
-        WallRules { threshold, allow_format_change, min_pairs: 8, min_run_s: 0.15 }
+        WallRules { threshold, allow_format_change, outputs_comparable: true, min_pairs: 8, min_run_s: 0.15 }
     }
 
     fn tree(bytes: u64, files: u64, hash: &str) -> TreeStats {
@@ -230,7 +235,7 @@ mod tests {
     }
 
     fn runs(pairs: Vec<(f64, f64)>, a: TreeStats, b: TreeStats) -> CellRuns {
-        CellRuns { cell_id: "c".into(), label: "cell".into(), pairs, baseline_tree: Some(a), candidate_tree: Some(b), failures: Vec::new() }
+        CellRuns { cell_id: "c".into(), label: "cell".into(), pairs, baseline_tree: Some(a), candidate_tree: Some(b), failures: Vec::new(), invalid: None }
     }
 
     fn steady(ratio: f64) -> Vec<(f64, f64)> {
@@ -329,6 +334,19 @@ mod tests {
         assert_eq!((v.exit_status(), v.headline()), (EXIT_INCONCLUSIVE, "INCONCLUSIVE"));
         let v = judge(&[noisy, slow], &r);
         assert_eq!((v.exit_status(), v.headline()), (EXIT_FAIL, "FAIL"), "a failure outranks inconclusive");
+    }
+
+    #[test]
+    fn different_formats_report_differences_and_invalid_output_fails() {
+        let r = WallRules { outputs_comparable: false, ..rules(0.10, false) };
+        let v = judge_cell(&runs(steady(1.0), tree(100, 3, "a"), tree(90, 1, "b")), &r);
+        assert_eq!(v.status, Status::Pass, "a folder against a file: reported, not failed");
+        assert_eq!(v.format_changes.len(), 3);
+        let mut bad = runs(steady(1.0), tree(100, 3, "a"), tree(100, 3, "a"));
+        bad.invalid = Some("output does not validate (1 problems): x".into());
+        let v = judge_cell(&bad, &r);
+        assert_eq!(v.status, Status::Error);
+        assert!(v.failures.iter().any(|f| f.starts_with("candidate: output does not validate")), "{v:?}");
     }
 
     #[test]

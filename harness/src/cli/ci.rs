@@ -4,7 +4,9 @@
 //! beyond the threshold, wrote different output, or failed to run; 2 on usage errors;
 //! 3 when the wall-time gate could not judge (and nothing failed).
 
+use crate::ci::subject::Subject;
 use crate::ci::{build, report, verdict, Counter, Gate};
+use crate::writer::{Peer, Writers};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -14,11 +16,22 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct CiArgs {
     /// The reference: a cellucid-bench executable, or a git revision to build.
-    #[arg(long)]
-    pub baseline: String,
+    #[arg(long, required_unless_present = "baseline_writer", conflicts_with = "baseline_writer")]
+    pub baseline: Option<String>,
     /// The binary under test (default: this executable).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "candidate_writer")]
     pub candidate: Option<String>,
+    /// The reference as a writer of the registry (cellucid-bench, cellucid-py-0.9.2,
+    /// cellucid-py-0.0.9, cellucid-py-0.9.5, or one from --writers), run with its own
+    /// command on the plan's configurations it supports.
+    #[arg(long)]
+    pub baseline_writer: Option<String>,
+    /// The writer under test (with --baseline-writer; default: cellucid-bench).
+    #[arg(long, requires = "baseline_writer")]
+    pub candidate_writer: Option<String>,
+    /// More writers (TOML `[[writer]]` files), for --baseline-writer/--candidate-writer.
+    #[arg(long)]
+    pub writers: Vec<PathBuf>,
     /// What to measure: wall time of interleaved A/B pairs, or instructions counted by
     /// valgrind's cachegrind (deterministic: one run per binary and configuration).
     #[arg(long, value_enum, default_value = "wall")]
@@ -86,15 +99,7 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
         plan.warmup = w;
     }
     let work_dir = std::path::absolute(&a.work_dir).with_context(|| format!("cannot resolve {}", a.work_dir.display()))?;
-    let builds = work_dir.join("builds");
-    let baseline = build::resolve(&a.baseline, &a.repo, &builds)?;
-    let candidate = match &a.candidate {
-        Some(c) => build::resolve(c, &a.repo, &builds)?,
-        None => {
-            let path = std::env::current_exe().context("cannot locate this executable")?;
-            build::Resolved { origin: format!("this binary {}", path.display()), path }
-        }
-    };
+    let (baseline, candidate) = subjects(&a, &work_dir)?;
     let gate = Gate {
         plan,
         baseline,
@@ -117,4 +122,29 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
     }
     report::append_step_summary(&md).context("cannot append to $GITHUB_STEP_SUMMARY")?;
     Ok(ExitCode::from(v.exit_status()))
+}
+
+/// The two sides: writers of the registry (set up, version probed), or binaries.
+fn subjects(a: &CiArgs, work_dir: &std::path::Path) -> Result<(Subject, Subject)> {
+    if let Some(base) = &a.baseline_writer {
+        let mut all = Writers::builtin(&Peer::default_location());
+        all.add_files(&a.writers).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let writer = |name: &str| -> Result<Subject> {
+            let w = all.get(name).map_err(|e| anyhow::anyhow!("{e}"))?.clone();
+            let info = crate::sweep::provision::writer_ready(&w, work_dir)?;
+            Ok(Subject::Writer { writer: w, version: info.version })
+        };
+        return Ok((writer(base)?, writer(a.candidate_writer.as_deref().unwrap_or(crate::writer::OURS))?));
+    }
+    let builds = work_dir.join("builds");
+    let base = a.baseline.as_deref().context("--baseline or --baseline-writer is required")?;
+    let baseline = build::resolve(base, &a.repo, &builds)?;
+    let candidate = match &a.candidate {
+        Some(c) => build::resolve(c, &a.repo, &builds)?,
+        None => {
+            let path = std::env::current_exe().context("cannot locate this executable")?;
+            build::Resolved { origin: format!("this binary {}", path.display()), path }
+        }
+    };
+    Ok((Subject::Binary(baseline), Subject::Binary(candidate)))
 }
