@@ -14,8 +14,12 @@
 //! - Fixed simulated caches (`--I1/--D1/--LL`), so the miss counts do not follow the host.
 //! - In the exporter: the transaction id is hex-encoded by table (the formatter's cost
 //!   depended on the random bytes) and the export path's hash maps use a fixed hasher
-//!   (`cellucid_core::fixed_hash`); `created_at` comes from the params, never the clock;
-//!   no `--json` (it prints wall times).
+//!   (`cellucid_core::fixed_hash`); the phase clock adds integer nanoseconds, not
+//!   `Duration`s (whose carries and borrows branch on the readings); a hidden progress
+//!   bar does no work; `created_at` comes from the params, never the clock; no `--json`
+//!   (it prints wall times).
+//! - The run directory is cleared whole before each run (a lock file left beside the
+//!   output sent the second export down another path).
 //! - Left out of the totals, by name, and reported as `excluded`: glibc's
 //!   `pthread_getattr_np`, which std calls once at start-up to find the main thread's
 //!   stack by parsing `/proc/self/maps`; valgrind's own mappings there still differ by a

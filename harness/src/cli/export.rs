@@ -359,9 +359,11 @@ fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
     }
     let params = a.params.as_deref().map(Params::read).transpose()?;
     let mapping = mapping(&a, params.as_ref())?;
-    let started = std::time::Instant::now();
+    let started = cellucid_core::report::monotonic_ns();
     let dataset = h5ad::read_csr_as_csc(&a.input, &mapping).with_context(|| format!("cannot read {}", a.input.display()))?;
-    let read_time = started.elapsed();
+    // Integer nanoseconds: `Instant` arithmetic branches on the readings (see
+    // `cellucid_core::report::process_cpu_ns`).
+    let read_time = std::time::Duration::from_nanos(cellucid_core::report::monotonic_ns().saturating_sub(started));
     let options = options(&a, params.as_ref(), &dataset)?;
     let bar = ExportProgress::new(!a.quiet && !a.json);
     let report = cellucid_core::export_with_progress(&dataset, &options, &a.out_dir, &|p| {
