@@ -8,7 +8,9 @@
 //!   `use_current_thread`), so no latch waits whose spin count depends on scheduling;
 //!   `--fair-sched=yes` orders valgrind's threads anyway.
 //! - An empty environment plus fixed variables, a fixed working directory, and the same
-//!   input, params and out paths for both binaries.
+//!   input, params and out paths for both binaries; each binary runs from the same
+//!   hard-linked path (`counted.rs`: a program's path is in its argv and
+//!   `/proc/self/exe`, and paths of different lengths counted differently).
 //! - `--vgdb=no`: valgrind's gdb server maps a file named after the pid, which changes the
 //!   length of `/proc/self/maps`, which std's start-up parses (below).
 //! - Fixed simulated caches (`--I1/--D1/--LL`), so the miss counts do not follow the host.

@@ -103,8 +103,9 @@ fn count_one(cfg: &CountConfig, run_dir: &Path, binary: &Path, input: &Path, par
     let out = run_dir.join("out");
     let cg = run_dir.join("cachegrind");
     std::fs::create_dir_all(&cg).with_context(|| format!("cannot create {}", cg.display()))?;
+    let program = at_fixed_path(binary, run_dir)?;
     let counts = cachegrind::run(&CountedRun {
-        program: binary,
+        program: &program,
         args: export_args(input, &out, params),
         cwd: run_dir,
         out_dir: &cg,
@@ -112,4 +113,18 @@ fn count_one(cfg: &CountConfig, run_dir: &Path, binary: &Path, input: &Path, par
     })?;
     let tree = tree_stats(&out, true).with_context(|| format!("cannot measure {}", out.display()))?;
     Ok((counts, tree))
+}
+
+/// `binary` at the same path for both sides, `run_dir/bin/cellucid-bench` (a hard link,
+/// or a copy across filesystems). The program's path is in its arguments and in
+/// `/proc/self/exe`, so two binaries at paths of different lengths (a built revision and
+/// `target/release/cellucid-bench`) counted a few hundred instructions apart.
+fn at_fixed_path(binary: &Path, run_dir: &Path) -> Result<std::path::PathBuf> {
+    let dir = run_dir.join("bin");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let program = dir.join("cellucid-bench");
+    if std::fs::hard_link(binary, &program).is_err() {
+        std::fs::copy(binary, &program).with_context(|| format!("cannot copy {} to {}", binary.display(), program.display()))?;
+    }
+    Ok(program)
 }
