@@ -112,7 +112,7 @@ pub fn export_with_blocks(
     let side = side.into_results()?;
     let genes_written = genes_written.transpose()?;
     for part in side.into_iter().flatten() {
-        clock.charge(part.phase, part.wall, part.cpu);
+        clock.charge(part.phase, part.wall_ns, part.cpu_ns);
         clock.add_output(part.phase, part.written.files, part.written.raw_bytes, part.written.bytes);
     }
     if let Some(w) = genes_written {

@@ -33,6 +33,7 @@ pub mod compare;
 pub mod dataset;
 pub mod error;
 pub mod export;
+pub mod fixed_hash;
 pub mod numeric;
 pub mod options;
 pub mod publish;

@@ -50,7 +50,14 @@ enum Command {
     Report(cli::report::ReportArgs),
     /// Recommend export settings for a dataset on this machine within a time and disk budget.
     Recommend(cli::recommend::RecommendArgs),
-    /// CI speed gate: a baseline and a candidate A/B interleaved; exit 1 on a regression.
+    /// CI speed gate: a baseline and a candidate A/B interleaved (or their instructions
+    /// counted); exit 1 on a regression.
+    ///
+    /// Exit statuses: 0 every configuration passed; 1 one is slower beyond the threshold,
+    /// wrote different output, or failed to run; 2 usage error (bad revision, plan,
+    /// target, missing valgrind); 3 inconclusive (wall time only: nothing failed, but a
+    /// configuration had fewer pairs than --min-pairs, runs shorter than --min-run-ms,
+    /// or noise wider than the threshold).
     Ci(cli::ci::CiArgs),
     /// List the filesystem targets on record, or clean up what killed sweeps left.
     Targets(cli::targets::TargetsArgs),

@@ -10,6 +10,11 @@ use std::time::Instant;
 /// A progress sink for an export: a gene bar (genes done, MB/s written, ETA) on a terminal.
 pub struct ExportProgress {
     bar: ProgressBar,
+    /// False when nothing is drawn: events are then ignored. A hidden bar still formats
+    /// a clock-dependent MB/s message per gene and runs indicatif's time-based rate
+    /// limiter, work a quiet export does not need, and which made instruction counts
+    /// (`ci --counter instructions`) differ between runs of the same binary.
+    drawn: bool,
     /// Bytes written by the gene stage so far, and when it started (for MB/s).
     gene_bytes: AtomicU64,
     genes_started: OnceLock<Instant>,
@@ -18,15 +23,19 @@ pub struct ExportProgress {
 impl ExportProgress {
     pub fn new(enabled: bool) -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        if enabled && std::io::stderr().is_terminal() {
+        let drawn = enabled && std::io::stderr().is_terminal();
+        if drawn {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
         bar.set_style(spinner());
-        ExportProgress { bar, gene_bytes: AtomicU64::new(0), genes_started: OnceLock::new() }
+        ExportProgress { bar, drawn, gene_bytes: AtomicU64::new(0), genes_started: OnceLock::new() }
     }
 
     /// Handle one progress event (called from worker threads).
     pub fn event(&self, p: Progress) {
+        if !self.drawn {
+            return;
+        }
         match p {
             Progress::Phase(phase) => {
                 // Every phase shows as a spinner; the gene phase switches to its bar below.

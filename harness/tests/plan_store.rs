@@ -34,7 +34,7 @@ fn plan_err(text: &str) -> cellucid_bench::plan::PlanError {
 
 #[test]
 fn every_builtin_plan_parses_and_validates() {
-    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci", "server", "guide-parts"]);
+    assert_eq!(Plan::builtin_names(), &["quick", "guide", "filesystems", "ci", "ci-instructions", "server", "guide-parts"]);
     for name in Plan::builtin_names() {
         let plan = Plan::builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(plan.name, *name);

@@ -45,7 +45,21 @@ pub(crate) fn random_id() -> Result<String> {
     std::fs::File::open(urandom)
         .and_then(|mut f| f.read_exact(&mut bytes))
         .ctx("read random bytes from", urandom)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&bytes))
+}
+
+/// Lowercase hex by table lookup. Why not `format!("{b:02x}")`: its cost depends on the
+/// byte (one digit or two, then padding), and these bytes are random, so every export
+/// would run a different number of instructions, which `ci --counter instructions`
+/// (cachegrind) must see identical for the same binary and input.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 /// The canonical journal bytes. `transaction_id` must satisfy [`is_canonical_id`].
@@ -214,7 +228,7 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
         self,
         mut map: A,
     ) -> std::result::Result<NoDuplicates, A::Error> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = crate::fixed_hash::FixedSet::default();
         while let Some(key) = map.next_key::<String>()? {
             if !seen.insert(key) {
                 return Err(serde::de::Error::custom("duplicate object member"));
@@ -222,5 +236,15 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
             map.next_value::<NoDuplicates>()?;
         }
         Ok(NoDuplicates)
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    #[test]
+    fn hex_matches_the_formatter() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(super::hex(&bytes), want);
     }
 }

@@ -9,7 +9,7 @@
 //! protected directory through.
 
 use crate::error::{ExportError, Result};
-use std::collections::HashMap;
+use crate::fixed_hash::FixedMap;
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
@@ -165,7 +165,7 @@ fn passwd_home(user: Option<&[u8]>) -> Option<PathBuf> {
 /// links before it are resolved. A link loop stops resolution and keeps the rest
 /// unresolved, as Python does.
 pub(crate) fn realpath(path: &Path) -> PathBuf {
-    let mut seen = HashMap::new();
+    let mut seen = FixedMap::default();
     let (resolved, _) = join_realpath(PathBuf::from("/"), path, &mut seen);
     resolved
 }
@@ -174,7 +174,7 @@ pub(crate) fn realpath(path: &Path) -> PathBuf {
 fn join_realpath(
     mut base: PathBuf,
     rest: &Path,
-    seen: &mut HashMap<PathBuf, Option<PathBuf>>,
+    seen: &mut FixedMap<PathBuf, Option<PathBuf>>,
 ) -> (PathBuf, bool) {
     let mut components = rest.components();
     while let Some(component) = components.next() {

@@ -19,7 +19,7 @@ use crate::text::{py_repr, py_repr_list};
 use crate::with_values;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use crate::fixed_hash::{FixedMap, FixedSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The gene matrix in a column-readable layout.
@@ -124,7 +124,7 @@ pub(super) fn select(
             }
         }
     }
-    let mut position: HashMap<&str, usize> = HashMap::with_capacity(all_ids.len());
+    let mut position: FixedMap<&str, usize> = FixedMap::with_capacity_and_hasher(all_ids.len(), Default::default());
     for (i, id) in all_ids.iter().enumerate() {
         if position.insert(id, i).is_some() {
             return Err(ExportError::value("var", format!("Gene key {} is duplicated.", py_repr(id))));
@@ -133,7 +133,7 @@ pub(super) fn select(
     let (ids, columns): (Vec<String>, Vec<usize>) = match &options.gene_identifiers {
         None => (all_ids.iter().map(|s| s.to_string()).collect(), (0..n_genes).collect()),
         Some(panel) => {
-            let mut seen = HashSet::new();
+            let mut seen = FixedSet::default();
             for id in panel {
                 if !seen.insert(id.as_str()) {
                     return Err(ExportError::value("gene_identifiers", format!("Requested gene key {} is duplicated.", py_repr(id))));

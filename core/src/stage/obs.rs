@@ -13,7 +13,7 @@ use crate::dataset::{Dataset, Label, ObsData};
 use crate::error::{ExportError, Result};
 use crate::options::{check_display_as, ExportOptions};
 use crate::text::{collapse_whitespace, display_text_defect, py_repr, py_repr_list};
-use std::collections::{HashMap, HashSet};
+use crate::fixed_hash::{FixedMap, FixedSet};
 
 /// One exported obs field, ready to write.
 pub enum Field {
@@ -66,7 +66,7 @@ pub fn prepare(
         }
         check_display_as("obs_keys", &format!("Observation field identifier at position {i}"), k)?;
     }
-    let mut seen = HashSet::new();
+    let mut seen = FixedSet::default();
     for k in &keys {
         if !seen.insert(k.as_str()) {
             return Err(ExportError::value("obs_keys", format!("Observation field key {} is duplicated.", py_repr(k))));
@@ -173,7 +173,7 @@ fn categories_and_codes(data: &ObsData) -> (Vec<Label>, Vec<i32>) {
             let mut distinct: Vec<&str> = values.iter().flatten().map(|s| s.as_str()).collect();
             distinct.sort_unstable();
             distinct.dedup();
-            let pos: HashMap<&str, i32> = distinct.iter().enumerate().map(|(i, s)| (*s, i as i32)).collect();
+            let pos: FixedMap<&str, i32> = distinct.iter().enumerate().map(|(i, s)| (*s, i as i32)).collect();
             let codes = values.iter().map(|v| v.as_deref().map_or(-1, |s| pos[s])).collect();
             (distinct.into_iter().map(|s| Label::Str(s.to_string())).collect(), codes)
         }
@@ -262,7 +262,7 @@ fn check_labels(key: &str, categories: &[Label]) -> Result<()> {
             _ => {}
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = FixedSet::default();
     for l in categories {
         if !seen.insert(label_json(l).to_compact()) {
             return Err(ExportError::value(&field, format!("Categorical field {k} labels must be unique after exact JSON representation.")));
@@ -297,7 +297,7 @@ fn check_labels(key: &str, categories: &[Label]) -> Result<()> {
             ),
         ));
     }
-    let mut drawn: HashMap<String, &str> = HashMap::new();
+    let mut drawn: FixedMap<String, &str> = FixedMap::default();
     for l in categories {
         if let Label::Str(s) = l {
             if let Some(prev) = drawn.insert(collapse_whitespace(s), s) {

@@ -2,21 +2,22 @@
 //!
 //! Each part reports its own wall time and the CPU time of the thread that ran it
 //! (neither uses rayon inside, so that thread did all of its work), for the export's
-//! per-phase report.
+//! per-phase report, in integer nanoseconds (as the phase clock, see
+//! `crate::report::process_cpu_ns`: `Duration` arithmetic would make an export's
+//! instruction count depend on the clock).
 
 use super::graph::{self, Graph};
 use super::obs::{self, Obs};
 use super::output::{Output, Written};
 use crate::error::Result;
 use crate::options::ExportOptions;
-use crate::report::Phase;
-use std::time::{Duration, Instant};
+use crate::report::{monotonic_ns, Phase};
 
 /// One part written beside the genes.
 pub struct Part {
     pub phase: Phase,
-    pub wall: Duration,
-    pub cpu: Duration,
+    pub wall_ns: u64,
+    pub cpu_ns: u64,
     pub written: Written,
 }
 
@@ -46,18 +47,18 @@ pub fn write(obs: &Obs, graph: Option<&Graph>, options: &ExportOptions, n: usize
 }
 
 fn timed(phase: Phase, f: impl FnOnce() -> Result<Written>) -> Result<Part> {
-    let (wall0, cpu0) = (Instant::now(), thread_cpu());
+    let (wall0, cpu0) = (monotonic_ns(), thread_cpu_ns());
     let written = f()?;
-    Ok(Part { phase, wall: wall0.elapsed(), cpu: thread_cpu().saturating_sub(cpu0), written })
+    Ok(Part { phase, wall_ns: monotonic_ns().saturating_sub(wall0), cpu_ns: thread_cpu_ns().saturating_sub(cpu0), written })
 }
 
-/// CPU time consumed by the calling thread.
-fn thread_cpu() -> Duration {
+/// CPU nanoseconds consumed by the calling thread.
+fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
-        return Duration::ZERO;
+        return 0;
     }
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }

@@ -7,16 +7,15 @@
 //! ones, so that neither binary always runs second (on a warm page cache, right after
 //! the other's output was freed). Round `r`'s two runs of a configuration form pair `r`.
 
+use super::subject::Subject;
 use crate::benchmark::executor::Executor;
 use crate::measure::tree::{tree_stats, TreeStats};
 use crate::plan::{Cell, Plan, SplitMix64};
 use crate::sweep::dataset_cache::DatasetCache;
-use crate::sweep::executor;
 use crate::target::{self, Target, TargetError, TargetSpec};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Which binary a run used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,34 +37,43 @@ pub struct CellRuns {
     pub candidate_tree: Option<TreeStats>,
     /// Failed runs: `baseline: <error line>`.
     pub failures: Vec<String>,
+    /// The candidate's folder failed the viewer's checks (writers only, see `subject`).
+    pub invalid: Option<String>,
 }
 
 /// How to run the A/B comparison.
 pub struct AbConfig<'a> {
     pub plan: &'a Plan,
-    pub baseline: &'a Path,
-    pub candidate: &'a Path,
+    pub baseline: &'a Subject,
+    pub candidate: &'a Subject,
     /// Datasets, params and target mount points.
     pub work_dir: &'a Path,
     /// Print one line per round on stderr.
     pub progress: bool,
 }
 
-/// The command that makes `binary` export `cell`: the sweep's command for our exporter,
-/// with `binary` as the program.
-fn command_for(binary: &Path, cell: &Cell, input: &Path, params: &Path, out: &Path) -> Result<Command> {
-    let paths = executor::RunPaths { input, params, out: out.to_path_buf(), work_dir: out.parent().unwrap_or(out) };
-    let proto = executor::command(&crate::writer::builtin::ours(), cell, &paths)?;
-    let mut c = Command::new(binary);
-    c.args(proto.get_args());
-    Ok(c)
+/// The plan's configurations both subjects can export (its `ours` cells: a plan names
+/// the settings, the gate chooses who runs them), and a line per one left out.
+pub fn configurations(cfg: &AbConfig) -> Result<(Vec<Cell>, Vec<String>)> {
+    let mut cells = Vec::new();
+    let mut skipped = Vec::new();
+    for c in cfg.plan.cells().into_iter().filter(|c| c.writer == crate::writer::OURS) {
+        match cfg.baseline.why_not(&c).or_else(|| cfg.candidate.why_not(&c)) {
+            Some(why) => skipped.push(format!("{}: {why}", c.label())),
+            None => cells.push(c),
+        }
+    }
+    if cells.is_empty() {
+        bail!("plan {} has no configuration (writer = \"{}\") that both sides can export{}", cfg.plan.name, crate::writer::OURS, if skipped.is_empty() { String::new() } else { format!(": {}", skipped.join("; ")) });
+    }
+    Ok((cells, skipped))
 }
 
-/// Run every configuration of `cfg.plan` (its `ours` cells) A/B interleaved.
+/// Run every configuration of `cfg.plan` that both sides can export A/B interleaved.
 pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
-    let cells: Vec<Cell> = cfg.plan.cells().into_iter().filter(|c| c.writer == crate::writer::OURS).collect();
-    if cells.is_empty() {
-        bail!("plan {} has no configuration of this exporter (writer = \"{}\") to gate", cfg.plan.name, crate::writer::OURS);
+    let (cells, skipped) = configurations(cfg)?;
+    for s in &skipped {
+        eprintln!("ci: left out {s}");
     }
     std::fs::create_dir_all(cfg.work_dir).with_context(|| format!("cannot create {}", cfg.work_dir.display()))?;
     // What a killed gate left in this work dir (mounts, loop devices, daemons).
@@ -107,7 +115,7 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
     let executor = Executor::current().context("cannot locate this executable")?;
     let mut results: Vec<CellRuns> = cells
         .iter()
-        .map(|c| CellRuns { cell_id: c.id(), label: c.label(), pairs: Vec::new(), baseline_tree: None, candidate_tree: None, failures: Vec::new() })
+        .map(|c| CellRuns { cell_id: c.id(), label: c.label(), pairs: Vec::new(), baseline_tree: None, candidate_tree: None, failures: Vec::new(), invalid: None })
         .collect();
     let rounds = cfg.plan.warmup + cfg.plan.repeats;
     let mut rng = SplitMix64::new(cfg.plan.seed);
@@ -123,7 +131,7 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
             let sides = if round % 2 == 0 { [Side::Baseline, Side::Candidate] } else { [Side::Candidate, Side::Baseline] };
             let mut walls = [None, None];
             for side in sides {
-                let binary = match side {
+                let subject = match side {
                     Side::Baseline => cfg.baseline,
                     Side::Candidate => cfg.candidate,
                 };
@@ -131,8 +139,8 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
                 if out.exists() {
                     std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
                 }
-                let cmd = command_for(binary, cell, &inputs[i], &params[i], &out)?;
-                let child = executor.run(&cmd).with_context(|| format!("cannot run {}", binary.display()))?;
+                let cmd = subject.command(cell, &inputs[i], &params[i], &out)?;
+                let child = executor.run(&cmd).with_context(|| format!("cannot run {}", subject.origin()))?;
                 let r = &mut results[i];
                 let (tree, slot, name) = match side {
                     Side::Baseline => (&mut r.baseline_tree, 0, "baseline"),
@@ -142,6 +150,9 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
                     walls[slot] = Some(child.wall.as_secs_f64());
                     if tree.is_none() {
                         *tree = Some(tree_stats(&out, true).with_context(|| format!("cannot measure {}", out.display()))?);
+                        if side == Side::Candidate && subject.validated() {
+                            r.invalid = super::subject::invalid(&out);
+                        }
                     }
                 } else {
                     r.failures.push(format!("{name}: {}", child.error_line()));

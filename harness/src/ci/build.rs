@@ -1,9 +1,16 @@
 //! The two binaries a gate compares: a path to a `cellucid-bench` executable is used as
-//! it is; anything else is a git revision of the repository, checked out with
-//! `git worktree add` into a temporary directory and built there with
-//! `cargo build --release -p cellucid-bench`. The built executable is copied out (named
-//! by the commit) before the worktree is removed, so a second gate on the same revision
-//! reuses it.
+//! it is; anything else is a git revision of the repository, checked out in a worktree
+//! and built there with `cargo build --release -p cellucid-bench`. The built executable
+//! is copied out (named by the commit), so a second gate on the same revision reuses it.
+//!
+//! **Why one persistent worktree** (`WORK_DIR/builds/worktree`, target dir
+//! `WORK_DIR/builds/target` unless `CARGO_TARGET_DIR` is set): cargo decides what to
+//! rebuild by path and file times. A fresh worktree per revision at a new path rebuilt
+//! every workspace crate for both revisions; one worktree moved with `git checkout`
+//! rewrites only the files that differ, so the second revision rebuilds only the crates
+//! the change touches. Builds take an exclusive lock on `builds/worktree.lock`, so two
+//! gates sharing a work dir build one after the other. After deleting a work dir,
+//! `git worktree prune` forgets its worktree.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -34,31 +41,50 @@ pub fn resolve(spec: &str, repo: &Path, scratch: &Path) -> Result<Resolved> {
     if cached.is_file() {
         return Ok(Resolved { path: cached, origin });
     }
-    let tmp = tempfile::Builder::new().prefix("cellucid-gate-").tempdir_in(scratch).context("cannot create a temporary directory")?;
-    let wt = tmp.path().join("src");
-    let wt_str = wt.to_str().context("the temporary directory is not UTF-8")?;
-    git(repo, &["worktree", "add", "--detach", "--quiet", wt_str, &commit])?;
-    // Build in the revision's own target dir (inside the temporary directory) unless the
-    // caller shares one through CARGO_TARGET_DIR, which makes rebuilds incremental.
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| tmp.path().join("target"));
+    let _lock = lock(&scratch.join("worktree.lock"))?;
+    let wt = checkout(repo, &scratch.join("worktree"), &commit)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| scratch.join("target"));
     eprintln!("ci: building {origin} in {} …", wt.display());
     let status = Command::new("cargo")
         .args(["build", "--release", "--quiet", "-p", "cellucid-bench"])
         .current_dir(&wt)
         .env("CARGO_TARGET_DIR", &target)
         .status()
-        .context("cannot run cargo");
+        .context("cannot run cargo")?;
+    if !status.success() {
+        bail!("cargo build of {origin} failed ({status})");
+    }
     let built = target.join("release").join("cellucid-bench");
-    let copied = match status {
-        Ok(s) if s.success() => std::fs::copy(&built, &cached).map(|_| ()).with_context(|| format!("cannot copy {}", built.display())),
-        Ok(s) => Err(anyhow::anyhow!("cargo build of {origin} failed ({s})")),
-        Err(e) => Err(e),
-    };
-    // The worktree goes whether or not the build worked.
-    let removed = git(repo, &["worktree", "remove", "--force", wt_str]);
-    copied?;
-    removed?;
+    // Copied under a temporary name and renamed, so a reader never sees half a binary.
+    let partial = scratch.join(format!(".cellucid-bench-{commit}.partial"));
+    std::fs::copy(&built, &partial).with_context(|| format!("cannot copy {}", built.display()))?;
+    std::fs::rename(&partial, &cached).with_context(|| format!("cannot rename to {}", cached.display()))?;
     Ok(Resolved { path: cached, origin })
+}
+
+/// An exclusive lock on `path` (created), held until the file is dropped.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    let f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(f)
+}
+
+/// The worktree at `wt` with `commit` checked out: moved there if it exists (only the
+/// files that differ are rewritten), added otherwise (or when it no longer belongs to
+/// `repo`'s worktrees).
+fn checkout(repo: &Path, wt: &Path, commit: &str) -> Result<PathBuf> {
+    let wt_str = wt.to_str().context("the work directory is not UTF-8")?;
+    if wt.join(".git").exists() {
+        let moved = git(wt, &["checkout", "--detach", "--force", "--quiet", commit]).and_then(|_| git(wt, &["clean", "-fdq"]));
+        if moved.is_ok() {
+            return Ok(wt.to_path_buf());
+        }
+        std::fs::remove_dir_all(wt).with_context(|| format!("cannot remove {}", wt.display()))?;
+    }
+    // A worktree directory deleted by hand is still registered: forget it first.
+    git(repo, &["worktree", "prune"])?;
+    git(repo, &["worktree", "add", "--detach", "--force", "--quiet", wt_str, commit])?;
+    Ok(wt.to_path_buf())
 }
 
 /// Run git in `repo`; its trimmed stdout, or an error with its stderr.

@@ -8,14 +8,25 @@
 //! - `verdict.rs`: pass / slower / format change / error, and the exit status;
 //! - `report.rs`: Markdown (and `$GITHUB_STEP_SUMMARY`) or JSON.
 //!
+//! The deterministic gate (`--counter instructions`) replaces the timed runs and their
+//! statistics: `cachegrind.rs` (one export counted under valgrind's cachegrind, parsed
+//! into parts), `counted.rs` (every configuration once per binary), `count_verdict.rs`
+//! (the count ratio against the threshold, the part that grew); `verdict.rs`'s exact
+//! output gates and `report.rs`'s shapes are shared.
+//!
 //! Calibration (false alarms on A/A, detections of an injected 10 % slowdown) is
 //! `scripts/calibrate-gate.sh`; its recorded output and the CI wiring are in
 //! `docs/ci-gate.md`.
 
 pub mod ab;
 pub mod build;
+pub mod cachegrind;
+pub mod count_verdict;
+pub mod counted;
+pub mod interval;
 pub mod report;
 pub mod stats;
+pub mod subject;
 pub mod verdict;
 
 use crate::plan::Plan;
@@ -23,9 +34,28 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// What the gate measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Counter {
+    /// Wall time of A/B pairs, judged by a confidence interval.
+    Wall,
+    /// Instructions counted by cachegrind, one run per binary, judged exactly.
+    Instructions,
+}
+
+impl Counter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counter::Wall => "wall",
+            Counter::Instructions => "instructions",
+        }
+    }
+}
+
 /// What the report says about a gate run besides the verdict.
 #[derive(Clone, Debug)]
 pub struct GateMeta {
+    pub counter: Counter,
     pub baseline: String,
     pub candidate: String,
     pub plan: String,
@@ -33,39 +63,81 @@ pub struct GateMeta {
     pub warmup: u32,
     /// Wall time of the A/B runs (not of building revisions).
     pub wall_s: f64,
+    /// Configurations of the plan one side cannot export, with the reason.
+    pub skipped: Vec<String>,
 }
 
 /// One gate run.
 pub struct Gate {
     pub plan: Plan,
-    pub baseline: build::Resolved,
-    pub candidate: build::Resolved,
+    pub baseline: subject::Subject,
+    pub candidate: subject::Subject,
     pub work_dir: PathBuf,
     pub threshold: f64,
     pub allow_format_change: bool,
     pub progress: bool,
+    pub counter: Counter,
+    /// Simulate caches under cachegrind (D1/LL misses); instructions only.
+    pub cache_sim: bool,
+    /// Wall time only: fewer pairs, or shorter baseline runs (s), are inconclusive.
+    pub min_pairs: usize,
+    pub min_run_s: f64,
 }
 
 impl Gate {
     /// Run both binaries and judge them.
     pub fn run(&self) -> Result<(GateMeta, verdict::Verdict)> {
         let t = Instant::now();
-        let runs = ab::run(&ab::AbConfig {
-            plan: &self.plan,
-            baseline: &self.baseline.path,
-            candidate: &self.candidate.path,
-            work_dir: &self.work_dir,
-            progress: self.progress,
-        })?;
-        let v = verdict::judge(&runs, self.threshold, self.allow_format_change);
+        let skipped = match self.counter {
+            Counter::Wall => ab::configurations(&self.ab_config())?.1,
+            Counter::Instructions => Vec::new(),
+        };
+        let v = match self.counter {
+            Counter::Wall => self.run_wall()?,
+            Counter::Instructions => self.run_counted()?,
+        };
         let meta = GateMeta {
-            baseline: self.baseline.origin.clone(),
-            candidate: self.candidate.origin.clone(),
+            counter: self.counter,
+            baseline: self.baseline.origin(),
+            candidate: self.candidate.origin(),
+            skipped,
             plan: self.plan.name.clone(),
-            repeats: self.plan.repeats,
-            warmup: self.plan.warmup,
+            // Counted runs: one per binary and configuration, no warm-up.
+            repeats: if self.counter == Counter::Wall { self.plan.repeats } else { 1 },
+            warmup: if self.counter == Counter::Wall { self.plan.warmup } else { 0 },
             wall_s: t.elapsed().as_secs_f64(),
         };
         Ok((meta, v))
+    }
+
+    fn ab_config(&self) -> ab::AbConfig<'_> {
+        ab::AbConfig { plan: &self.plan, baseline: &self.baseline, candidate: &self.candidate, work_dir: &self.work_dir, progress: self.progress }
+    }
+
+    fn run_wall(&self) -> Result<verdict::Verdict> {
+        let runs = ab::run(&self.ab_config())?;
+        let rules = verdict::WallRules {
+            threshold: self.threshold,
+            allow_format_change: self.allow_format_change,
+            outputs_comparable: subject::outputs_comparable(&self.baseline, &self.candidate),
+            min_pairs: self.min_pairs,
+            min_run_s: self.min_run_s,
+        };
+        Ok(verdict::judge(&runs, &rules))
+    }
+
+    fn run_counted(&self) -> Result<verdict::Verdict> {
+        let (subject::Subject::Binary(baseline), subject::Subject::Binary(candidate)) = (&self.baseline, &self.candidate) else {
+            anyhow::bail!("--counter instructions counts cellucid-bench binaries; writers run other programs (Python, R) that cachegrind would count with their interpreters");
+        };
+        let cells = counted::run(&counted::CountConfig {
+            plan: &self.plan,
+            baseline: &baseline.path,
+            candidate: &candidate.path,
+            work_dir: &self.work_dir,
+            cache_sim: self.cache_sim,
+            progress: self.progress,
+        })?;
+        Ok(count_verdict::judge(&cells, self.threshold, self.allow_format_change))
     }
 }

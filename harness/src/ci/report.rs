@@ -1,8 +1,8 @@
 //! The gate's output: a Markdown summary (stdout, and appended to
 //! `$GITHUB_STEP_SUMMARY` when GitHub Actions sets it) or JSON for machines.
 
-use super::verdict::{Status, Verdict};
-use super::GateMeta;
+use super::verdict::{CellVerdict, Status, Verdict};
+use super::{Counter, GateMeta};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -14,40 +14,21 @@ fn pct(x: f64) -> String {
 /// configuration, then every format change and failed run in full.
 pub fn markdown(meta: &GateMeta, v: &Verdict) -> String {
     let mut s = String::new();
-    let head = if v.failed() { "FAIL" } else { "PASS" };
-    s.push_str(&format!("## cellucid-bench CI gate: {head}\n\n"));
+    s.push_str(&format!("## cellucid-bench CI gate: {}\n\n", v.headline()));
     s.push_str(&format!("- baseline: {}\n- candidate: {}\n", meta.baseline, meta.candidate));
-    s.push_str(&format!(
-        "- plan `{}`: {} configurations, {} timed A/B pairs each (+{} warm-up), {:.0} s\n",
-        meta.plan,
-        v.cells.len(),
-        meta.repeats,
-        meta.warmup,
-        meta.wall_s
-    ));
-    s.push_str(&format!(
-        "- fails when the 95 % bootstrap interval of candidate/baseline (median of the per-pair wall-time ratios) lies entirely above {:.3} (threshold {:.1} %); output bytes, file count and hash must match{}\n\n",
-        1.0 + v.threshold,
-        v.threshold * 100.0,
-        if v.allow_format_change { " (format changes allowed)" } else { "" }
-    ));
-    s.push_str("| configuration | baseline s | candidate s | change | 95 % interval | output | verdict |\n");
-    s.push_str("|---|---|---|---|---|---|---|\n");
-    for c in &v.cells {
-        let (a, b, r, ci) = match &c.ci {
-            Some(ci) => (
-                format!("{:.3}", ci.baseline_median_s),
-                format!("{:.3}", ci.candidate_median_s),
-                pct(ci.ratio),
-                format!("{} … {}", pct(ci.lo), pct(ci.hi)),
-            ),
-            None => ("–".into(), "–".into(), "–".into(), "–".into()),
-        };
-        let out = if c.format_changes.is_empty() { "identical".to_string() } else { "differs".to_string() };
-        s.push_str(&format!("| {} | {a} | {b} | {r} | {ci} | {out} | {} |\n", c.label, c.status.as_str()));
+    for skipped in &meta.skipped {
+        s.push_str(&format!("- left out (one side cannot export it): {skipped}\n"));
     }
-    for c in v.cells.iter().filter(|c| !c.format_changes.is_empty() || !c.failures.is_empty()) {
+    if meta.counter == Counter::Instructions {
+        counted_table(&mut s, meta, v);
+    } else {
+        wall_table(&mut s, meta, v);
+    }
+    for c in v.cells.iter().filter(|c| !c.format_changes.is_empty() || !c.failures.is_empty() || c.inconclusive.is_some()) {
         s.push_str(&format!("\n**{}**", c.label));
+        if let Some(why) = &c.inconclusive {
+            s.push_str(&format!(" Inconclusive: {why}."));
+        }
         if !c.format_changes.is_empty() {
             s.push_str(&format!(" output differs: {}.", c.format_changes.join(", ")));
         }
@@ -59,10 +40,104 @@ pub fn markdown(meta: &GateMeta, v: &Verdict) -> String {
     s
 }
 
+fn output(c: &CellVerdict) -> &'static str {
+    if c.format_changes.is_empty() {
+        "identical"
+    } else {
+        "differs"
+    }
+}
+
+/// The wall-time gate's header lines and table.
+fn wall_table(s: &mut String, meta: &GateMeta, v: &Verdict) {
+    s.push_str(&format!(
+        "- plan `{}`: {} configurations, {} timed A/B pairs each (+{} warm-up), {:.0} s\n",
+        meta.plan,
+        v.cells.len(),
+        meta.repeats,
+        meta.warmup,
+        meta.wall_s
+    ));
+    s.push_str(&format!(
+        "- fails when the distribution-free 95 % interval of the median per-pair wall-time ratio candidate/baseline lies entirely above {:.3} (threshold {:.1} %); inconclusive (exit 3) with too few pairs, too short runs, or an interval straddling the threshold and wider than it; output bytes, file count and hash must match{}\n\n",
+        1.0 + v.threshold,
+        v.threshold * 100.0,
+        if v.allow_format_change { " (format changes allowed)" } else { "" }
+    ));
+    s.push_str("| configuration | baseline s | candidate s | change | 95 % interval | output | verdict |\n");
+    s.push_str("|---|---|---|---|---|---|---|\n");
+    for c in &v.cells {
+        let interval = c.noise.map_or("none (too few pairs)".to_string(), |n| format!("{} … {}", pct(n.lo), pct(n.hi)));
+        let (a, b, r, ci) = match &c.ci {
+            Some(ci) => (format!("{:.3}", ci.baseline_median_s), format!("{:.3}", ci.candidate_median_s), pct(ci.ratio), interval),
+            None => ("–".into(), "–".into(), "–".into(), "–".into()),
+        };
+        s.push_str(&format!("| {} | {a} | {b} | {r} | {ci} | {} | {} |\n", c.label, output(c), c.status.as_str()));
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn misses(a: Option<u64>, b: Option<u64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("{} → {}", thousands(a), thousands(b)),
+        _ => "–".into(),
+    }
+}
+
+/// The deterministic gate's header lines and table.
+fn counted_table(s: &mut String, meta: &GateMeta, v: &Verdict) {
+    let run_s: Vec<f64> = v.cells.iter().filter_map(|c| c.counts.as_ref()).flat_map(|c| c.run_s.iter().copied()).collect();
+    let longest = run_s.iter().copied().fold(0.0, f64::max);
+    s.push_str(&format!(
+        "- plan `{}`: {} configurations, each exported once per binary under cachegrind (instructions do not vary between runs), {:.0} s (longest counted run {:.1} s)\n",
+        meta.plan,
+        v.cells.len(),
+        meta.wall_s,
+        longest
+    ));
+    s.push_str(&format!(
+        "- fails when candidate/baseline instructions exceed {:.3} (threshold {:.1} %); output bytes, file count and hash must match{}\n\n",
+        1.0 + v.threshold,
+        v.threshold * 100.0,
+        if v.allow_format_change { " (format changes allowed)" } else { "" }
+    ));
+    s.push_str("| configuration | baseline instructions | candidate instructions | change | grew most | D1 misses | LL misses | output | verdict |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    for c in &v.cells {
+        let cols = match &c.counts {
+            Some(x) => [
+                thousands(x.baseline.ir),
+                thousands(x.candidate.ir),
+                format!("{:+.3} %", (x.ratio - 1.0) * 100.0),
+                x.changed_part.as_ref().map_or("–".into(), |(p, d)| format!("{p} (+{})", thousands(*d as u64))),
+                misses(x.baseline.d1_misses, x.candidate.d1_misses),
+                misses(x.baseline.ll_misses, x.candidate.ll_misses),
+            ],
+            None => std::array::from_fn(|_| "–".to_string()),
+        };
+        s.push_str(&format!("| {} | {} | {} | {} |\n", c.label, cols.join(" | "), output(c), c.status.as_str()));
+    }
+}
+
 /// The same as JSON.
 pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
     json!({
-        "pass": !v.failed(),
+        "pass": !v.failed() && !v.inconclusive(),
+        "inconclusive": v.inconclusive(),
+        "exit_status": v.exit_status(),
+        "counter": meta.counter.as_str(),
+        "skipped": meta.skipped,
         "baseline": meta.baseline,
         "candidate": meta.candidate,
         "plan": meta.plan,
@@ -76,6 +151,10 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
             "label": c.label,
             "status": c.status,
             "pass": c.status == Status::Pass,
+            "inconclusive": c.inconclusive,
+            "noise_low": c.noise.map(|n| n.lo),
+            "noise_high": c.noise.map(|n| n.hi),
+            "noise_coverage": c.noise.map(|n| n.coverage),
             "ratio": c.ci.map(|x| x.ratio),
             "ratio_of_medians": c.ci.map(|x| x.ratio_of_medians),
             "ci_low": c.ci.map(|x| x.lo),
@@ -85,6 +164,7 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
             "candidate_median_s": c.ci.map(|x| x.candidate_median_s),
             "format_changes": c.format_changes,
             "failures": c.failures,
+            "counts": c.counts,
         })).collect::<Vec<_>>(),
     })
 }

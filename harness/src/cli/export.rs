@@ -362,16 +362,24 @@ fn run_here(a: ExportArgs, reporter: &Reporter) -> Result<ExitCode> {
     cellucid_core::publish::roll_back_on_signals().context("cannot install the signal rollback")?;
     reporter.send(&Event::Reading);
     if let Some(t) = a.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("cannot configure threads")?;
+        // One thread: this one. A pool with one worker would leave this thread waiting on
+        // the worker's latch, and how often that wait wakes up depends on scheduling,
+        // which made the instruction counts of `ci --counter instructions` differ
+        // between runs of the same binary.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t);
+        let pool = if t == 1 { pool.use_current_thread() } else { pool };
+        pool.build_global().context("cannot configure threads")?;
     }
     let params = a.params.as_deref().map(Params::read).transpose()?;
     let mapping = mapping(&a, params.as_ref())?;
     let limit = memory::limit(a.memory_limit.as_deref())?;
-    let started = std::time::Instant::now();
+    let started = cellucid_core::report::monotonic_ns();
     let read_options = read_options(&a, params.as_ref(), &mapping, limit)?;
     let (dataset, spilled) = h5ad::read_for_export(&a.input, &mapping, &read_options)
         .with_context(|| format!("cannot read {}", a.input.display()))?;
-    let read_time = started.elapsed();
+    // Integer nanoseconds: `Instant` arithmetic branches on the readings (see
+    // `cellucid_core::report::process_cpu_ns`).
+    let read_time = std::time::Duration::from_nanos(cellucid_core::report::monotonic_ns().saturating_sub(started));
     let options = options(&a, params.as_ref(), &dataset)?;
     let bar = ExportProgress::new(!a.quiet && !a.json);
     let blocks = spilled.as_deref().map(|s| s as &dyn cellucid_core::ColumnBlocks);

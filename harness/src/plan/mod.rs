@@ -205,11 +205,12 @@ const BUILTIN: &[(&str, &str)] = &[
     ("guide", include_str!("../../plans/guide.toml")),
     ("filesystems", include_str!("../../plans/filesystems.toml")),
     ("ci", include_str!("../../plans/ci.toml")),
+    ("ci-instructions", include_str!("../../plans/ci-instructions.toml")),
     ("server", include_str!("../../plans/server.toml")),
     ("guide-parts", include_str!("../../plans/guide-parts.toml")),
 ];
 
-const BUILTIN_NAMES: &[&str] = &["quick", "guide", "filesystems", "ci", "server", "guide-parts"];
+const BUILTIN_NAMES: &[&str] = &["quick", "guide", "filesystems", "ci", "ci-instructions", "server", "guide-parts"];
 
 impl Plan {
     /// Parses and validates a plan.
