@@ -103,15 +103,24 @@ fn shared_binary(dir: &Path) -> PathBuf {
 }
 
 fn export_as(binary: &Path, user: &User, target: &Path, umask: &str) -> Output {
-    Command::new(binary)
-        .args(["--exact", "export_child", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(CHILD_OUT, target)
-        .env(CHILD_UMASK, umask)
-        .current_dir("/")
-        .uid(user.uid)
-        .gid(user.gid)
-        .output()
-        .unwrap()
+    // ETXTBSY: while `shared_binary` wrote the copy, another test thread may have forked;
+    // its child holds the copy's write descriptor until it execs, and exec of a file
+    // open for writing fails. Seen once in three full runs; retried for up to 2 s.
+    for _ in 0..100 {
+        let run = Command::new(binary)
+            .args(["--exact", "export_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(CHILD_OUT, target)
+            .env(CHILD_UMASK, umask)
+            .current_dir("/")
+            .uid(user.uid)
+            .gid(user.gid)
+            .output();
+        match run {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} stayed busy (ETXTBSY) for 2 s", binary.display());
 }
 
 fn stderr(out: &Output) -> String {
