@@ -98,6 +98,12 @@ pub fn export_with_blocks(
     // Each phase keeps its own wall time; the side branch's thread CPU is charged to
     // obs and graph and taken off the gene phase, which spans the join.
     clock.switch(Phase::Genes);
+    // The three phases start together: obs and the graph are announced first, the genes
+    // last, so that a progress display ends on the gene bar (the long one).
+    progress(Progress::Phase(Phase::Obs));
+    if graph.is_some() {
+        progress(Progress::Phase(Phase::Graph));
+    }
     progress(Progress::Phase(Phase::Genes));
     let (genes_written, side) = rayon::join(
         || {
