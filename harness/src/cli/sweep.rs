@@ -131,7 +131,10 @@ pub fn run(a: SweepArgs) -> Result<ExitCode> {
     let mut machine = MachineBudget::detect();
     // Exports, floors and datasets all land under the work dir (disk targets) or in RAM.
     let probe = a.work_dir.ancestors().find(|p| p.exists()).unwrap_or(std::path::Path::new("."));
-    machine.free_disk_bytes = crate::target::info::query(probe).ok().map(|i| i.free_bytes);
+    // Datasets already in the cache are reused, not written again: the space they take
+    // counts as free for the plan's estimate, which includes every dataset's size.
+    let cached = cached_dataset_bytes(&cells, &a.work_dir);
+    machine.free_disk_bytes = crate::target::info::query(probe).ok().map(|i| i.free_bytes + cached);
     machine.writer_fits = budget::fits_from_samples(&cells, &calibration, &machine);
     machine.memory_scales = budget::memory_scales_from_samples(&cells, &calibration);
     let budgets = budget::Budgets::new(&plan, &cells, &writers);
@@ -276,4 +279,11 @@ fn warn_over_memory(size: &crate::plan::PlanSize, machine: &MachineBudget) {
             human_bytes(ram)
         );
     }
+}
+
+/// Bytes of the `.h5ad` files of `cells`' datasets already in the work dir's cache.
+fn cached_dataset_bytes(cells: &[Cell], work_dir: &std::path::Path) -> u64 {
+    let ids: std::collections::BTreeSet<String> = cells.iter().map(|c| c.dataset_id()).collect();
+    let cache = work_dir.join("datasets");
+    ids.iter().filter_map(|id| std::fs::metadata(cache.join(format!("{id}.h5ad"))).ok()).map(|m| m.len()).sum()
 }
