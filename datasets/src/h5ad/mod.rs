@@ -13,6 +13,26 @@
 //! (stored types, their names checked), [`strings`] (checked decoding of every string
 //! read), [`checked`] (those checked reads for other crates), [`error`].
 
+/// Calls `$f::<T>` for the Rust type of `$dtype` (`DType` in scope); shared by the
+/// readers of X (`x_read`, `file_blocks`), so it comes before the modules.
+macro_rules! by_dtype {
+    ($dtype:expr, $f:ident($($arg:expr),*)) => {
+        match $dtype {
+            DType::Bool => $f::<bool>($($arg),*),
+            DType::I8 => $f::<i8>($($arg),*),
+            DType::I16 => $f::<i16>($($arg),*),
+            DType::I32 => $f::<i32>($($arg),*),
+            DType::I64 => $f::<i64>($($arg),*),
+            DType::U8 => $f::<u8>($($arg),*),
+            DType::U16 => $f::<u16>($($arg),*),
+            DType::U32 => $f::<u32>($($arg),*),
+            DType::U64 => $f::<u64>($($arg),*),
+            DType::F32 => $f::<f32>($($arg),*),
+            DType::F64 => $f::<f64>($($arg),*),
+        }
+    };
+}
+
 pub mod checked;
 mod dtype;
 pub mod encoding;

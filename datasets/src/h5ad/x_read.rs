@@ -37,25 +37,6 @@ pub(crate) struct SparseParts {
     pub idx_path: String,
 }
 
-/// Calls `$f::<T>` for the Rust type of `$dtype`.
-macro_rules! by_dtype {
-    ($dtype:expr, $f:ident($($arg:expr),*)) => {
-        match $dtype {
-            DType::Bool => $f::<bool>($($arg),*),
-            DType::I8 => $f::<i8>($($arg),*),
-            DType::I16 => $f::<i16>($($arg),*),
-            DType::I32 => $f::<i32>($($arg),*),
-            DType::I64 => $f::<i64>($($arg),*),
-            DType::U8 => $f::<u8>($($arg),*),
-            DType::U16 => $f::<u16>($($arg),*),
-            DType::U32 => $f::<u32>($($arg),*),
-            DType::U64 => $f::<u64>($($arg),*),
-            DType::F32 => $f::<f32>($($arg),*),
-            DType::F64 => $f::<f64>($($arg),*),
-        }
-    };
-}
-
 impl H5adFile {
     /// The gene matrix at `path` for an export: CSC in memory, or column blocks when
     /// it does not fit `budget` (see module docs).
