@@ -15,6 +15,15 @@ enum Defect {
     Underflow,
 }
 
+/// A stored f64 the gene pre-flight accepts: finite once cast to float32, and not a
+/// non-zero that underflows to 0 (the fast form of `defect_f64(x, x as f32).is_none()`,
+/// for the hot scan of stored values; the out-of-core spill applies the same rule).
+#[inline]
+pub fn f64_is_clean(x: f64) -> bool {
+    let f = x as f32;
+    f.is_finite() && !(x != 0.0 && f == 0.0)
+}
+
 #[inline]
 fn defect_f64(x: f64, as_f32: f32) -> Option<Defect> {
     if x.is_nan() {

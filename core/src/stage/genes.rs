@@ -6,7 +6,7 @@
 //! the CSC column (or from the dense array), quantizes, compresses and writes the file.
 
 use super::csc::{coo_to_csc, csr_to_csc};
-use super::diagnosis::{diagnose_slice, shape_repr};
+use super::diagnosis::{diagnose_slice, f64_is_clean, shape_repr};
 use super::obs::ext_dtype;
 use super::output::{Output, Written};
 use crate::codec::json::Json;
@@ -235,10 +235,6 @@ impl Genes<'_> {
     }
 
     fn column_is_clean(&self, col: usize) -> bool {
-        let ok64 = |x: f64| {
-            let f = x as f32;
-            f.is_finite() && !(x != 0.0 && f == 0.0)
-        };
         match (&self.matrix, self.values()) {
             (Columns::Csc(c), Values::F32(v)) => {
                 let s = &v[c.indptr[col] as usize..c.indptr[col + 1] as usize];
@@ -246,10 +242,10 @@ impl Genes<'_> {
             }
             (Columns::Csc(c), Values::F64(v)) => {
                 let s = &v[c.indptr[col] as usize..c.indptr[col + 1] as usize];
-                s.iter().all(|&x| ok64(x)) && (!has_duplicates(c, col) || self.dup_column_clean(col))
+                s.iter().all(|&x| f64_is_clean(x)) && (!has_duplicates(c, col) || self.dup_column_clean(col))
             }
             (Columns::Dense(d), Values::F32(v)) => v.iter().skip(col).step_by(d.shape[1]).all(|x| x.is_finite()),
-            (Columns::Dense(d), Values::F64(v)) => v.iter().skip(col).step_by(d.shape[1]).all(|&x| ok64(x)),
+            (Columns::Dense(d), Values::F64(v)) => v.iter().skip(col).step_by(d.shape[1]).all(|&x| f64_is_clean(x)),
             _ => true,
         }
     }

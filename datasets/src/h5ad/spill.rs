@@ -49,8 +49,9 @@ pub trait SpillValue: Element {
     }
 }
 
+/// Numbers as their little-endian bytes; `=> rule` overrides `is_clean` (floats).
 macro_rules! spill_number {
-    ($($t:ty),*) => {$(
+    ($($t:ty $(=> $clean:expr)?),*) => {$(
         impl SpillValue for $t {
             const SIZE: usize = std::mem::size_of::<$t>();
             fn put(self, out: &mut Vec<u8>) {
@@ -59,30 +60,17 @@ macro_rules! spill_number {
             fn get(bytes: &[u8]) -> Option<Self> {
                 Some(<$t>::from_le_bytes(bytes.try_into().ok()?))
             }
-        }
-    )*};
-}
-spill_number!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-macro_rules! spill_float {
-    ($($t:ty => $clean:expr),*) => {$(
-        impl SpillValue for $t {
-            const SIZE: usize = std::mem::size_of::<$t>();
-            fn put(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-            fn get(bytes: &[u8]) -> Option<Self> {
-                Some(<$t>::from_le_bytes(bytes.try_into().ok()?))
-            }
+            $(
             fn is_clean(self) -> bool {
                 let clean: fn($t) -> bool = $clean;
                 clean(self)
             }
+            )?
         }
     )*};
 }
-// f64 as core's pre-flight: finite once cast, and no underflow of a non-zero to 0.
-spill_float!(f32 => |x| x.is_finite(), f64 => |x| { let f = x as f32; f.is_finite() && !(x != 0.0 && f == 0.0) });
+// Floats by core's pre-flight rules (f64: finite once cast, no underflow of a non-zero).
+spill_number!(i8, i16, i32, i64, u8, u16, u32, u64, f32 => |x| x.is_finite(), f64 => cellucid_core::stage::diagnosis::f64_is_clean);
 
 impl SpillValue for bool {
     const SIZE: usize = 1;
