@@ -193,3 +193,37 @@ fn non_canonical_entries_and_a_non_finite_gene_outside_or_inside_the_panel() {
     assert_same(&file, &m, &options_for(Some(&panel)), "panel with the NaN gene");
     assert_same(&file, &m, &options_for(None), "all genes, NaN in gene 5");
 }
+
+/// Overwrites the column index of stored entry `k` of the CSR at `X` with `value`.
+fn patch_csr_index(file: &Path, k: usize, value: i64) {
+    let f = hdf5::File::open_rw(file).expect("open rw");
+    let ds = f.dataset("X/indices").expect("X/indices");
+    let mut v: Vec<i64> = ds.read_raw().expect("read indices");
+    v[k] = value;
+    if ds.dtype().expect("dtype").size() == 4 {
+        let narrow: Vec<i32> = v.iter().map(|&x| x as i32).collect();
+        ds.write_raw(&narrow).expect("write indices");
+    } else {
+        ds.write_raw(&v).expect("write indices");
+    }
+}
+
+#[test]
+fn an_index_outside_the_matrix_is_refused_alike_by_every_read_naming_the_first_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ds = synthetic(Layout::Csr);
+    let (file, m) = write_tmp(&ds, tmp.path(), "bad_index.h5ad");
+    patch_csr_index(&file, 700, 61);
+    patch_csr_index(&file, 90, -2);
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir(&scratch).expect("scratch");
+    for how in [Read::Full, Read::Panel, Read::Spill] {
+        let out = tmp.path().join(format!("out-{how:?}"));
+        let ids = gene_ids(&ds, &[1, 2]);
+        let panel: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let options = options_for(matches!(how, Read::Panel).then_some(&panel[..]));
+        let err = export_as(&file, &m, &options, how, &out, &scratch).expect_err("bad index refused");
+        assert!(err.contains("X/indices") && err.contains("index -2 outside 0..60"), "{how:?}: {err}");
+        assert!(!out.exists(), "{how:?}: nothing published");
+    }
+}

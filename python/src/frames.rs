@@ -68,10 +68,8 @@ fn obs_column(obj: &Bound<'_, PyAny>) -> Result<ObsColumn, ConvertError> {
         }
         "categorical" => {
             let categories = labels(&arg(2)?, &what)?;
-            let codes = indices(&arg(3)?, &what)?
-                .into_iter()
-                .map(|c| i32::try_from(c).map_err(|_| ConvertError::Value(format!("{what}: code {c} out of range"))))
-                .collect::<Result<Vec<i32>, _>>()?;
+            let codes = indices::<i32>(&arg(3)?, &what)?
+                .map_err(|c| ConvertError::Value(format!("{what}: code {c} out of range")))?;
             ObsData::Categorical { categories, codes }
         }
         "strings" => ObsData::Strings(extract(&arg(2)?, &what)?),

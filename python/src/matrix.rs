@@ -24,30 +24,23 @@ pub fn matrix(obj: &Bound<'_, PyAny>, what: &str) -> Result<Matrix, ConvertError
     let data = values(&item(4)?, what)?.1;
     match kind.as_str() {
         "csr" | "csc" => {
-            let indptr = to_u64(indices(&item(2)?, what)?, what)?;
-            let minor = to_u32(indices(&item(3)?, what)?, what)?;
+            let indptr = indices::<u64>(&item(2)?, what)?
+                .map_err(|x| ConvertError::Value(format!("{what}: negative index pointer {x}")))?;
+            let minor = indices::<u32>(&item(3)?, what)?.map_err(|x| out_of_range(x, what))?;
             let c = Compressed { shape: (rows, cols), indptr, indices: minor, data };
             Ok(if kind == "csr" { Matrix::Csr(c) } else { Matrix::Csc(c) })
         }
         "coo" => {
-            let r = to_u32(indices(&item(2)?, what)?, what)?;
-            let c = to_u32(indices(&item(3)?, what)?, what)?;
+            let r = indices::<u32>(&item(2)?, what)?.map_err(|x| out_of_range(x, what))?;
+            let c = indices::<u32>(&item(3)?, what)?.map_err(|x| out_of_range(x, what))?;
             Ok(Matrix::Coo(Coo { shape: (rows, cols), rows: r, cols: c, data }))
         }
         other => Err(ConvertError::Value(format!("{what}: unknown matrix kind {other:?}"))),
     }
 }
 
-/// scipy never stores negative offsets; a negative one means a corrupt matrix.
-fn to_u64(v: Vec<i64>, what: &str) -> Result<Vec<u64>, ConvertError> {
-    v.into_iter()
-        .map(|x| u64::try_from(x).map_err(|_| ConvertError::Value(format!("{what}: negative index pointer {x}"))))
-        .collect()
-}
-
-/// core indexes cells and genes with u32 (4,294,967,295 rows or columns at most).
-fn to_u32(v: Vec<i64>, what: &str) -> Result<Vec<u32>, ConvertError> {
-    v.into_iter()
-        .map(|x| u32::try_from(x).map_err(|_| ConvertError::Value(format!("{what}: index {x} out of range"))))
-        .collect()
+/// core indexes cells and genes with u32 (4,294,967,295 rows or columns at most);
+/// scipy never stores negative indices or offsets, so one means a corrupt matrix.
+fn out_of_range(x: i64, what: &str) -> ConvertError {
+    ConvertError::Value(format!("{what}: index {x} out of range"))
 }

@@ -43,14 +43,40 @@ pub fn values(obj: &Bound<'_, PyAny>, what: &str) -> Result<(Vec<usize>, Values)
     Err(ConvertError::Type(format!("{what}: unsupported array dtype {}", dtype_repr(obj))))
 }
 
-/// A 1-D integer array (sparse indices, codes) as i64, refusing other dtypes.
-pub fn indices(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<i64>, ConvertError> {
-    let (_, v) = values(obj, what)?;
-    match v {
-        Values::I64(v) => Ok(v),
-        Values::I32(v) => Ok(v.into_iter().map(i64::from).collect()),
-        other => Err(ConvertError::Type(format!("{what}: integer indices expected, got {}", other.dtype().name()))),
+/// A 1-D int32/int64 array (sparse indices and pointers) converted straight into
+/// `Out` from numpy's buffer, each element checked; `Err(x)` carries the first element
+/// (in storage order) that does not fit. On this thread, not rayon's global pool: a
+/// process forked after a conversion would inherit that pool without its threads (see
+/// `run` in lib.rs).
+pub fn indices<Out>(obj: &Bound<'_, PyAny>, what: &str) -> Result<Result<Vec<Out>, i64>, ConvertError>
+where
+    Out: TryFrom<i64>,
+{
+    if let Some(r) = convert_indices::<i32, Out>(obj, what) {
+        return r;
     }
+    if let Some(r) = convert_indices::<i64, Out>(obj, what) {
+        return r;
+    }
+    let dtype = values(obj, what)?.1.dtype().name();
+    Err(ConvertError::Type(format!("{what}: integer indices expected, got {dtype}")))
+}
+
+fn convert_indices<In, Out>(obj: &Bound<'_, PyAny>, what: &str) -> Option<Result<Result<Vec<Out>, i64>, ConvertError>>
+where
+    In: numpy::Element + Copy + Into<i64>,
+    Out: TryFrom<i64>,
+{
+    let array = obj.cast::<PyArrayDyn<In>>().ok()?;
+    let readonly = match array.try_readonly() {
+        Ok(r) => r,
+        Err(e) => return Some(Err(ConvertError::Value(format!("{what}: cannot read the array: {e}")))),
+    };
+    let Ok(slice) = readonly.as_slice() else {
+        return Some(Err(ConvertError::Value(format!("{what}: the array is not contiguous"))));
+    };
+    let converted = slice.iter().map(|&x| Out::try_from(x.into()).map_err(|_| x.into())).collect();
+    Some(Ok(converted))
 }
 
 pub fn type_name(obj: &Bound<'_, PyAny>) -> String {

@@ -4,33 +4,115 @@
 
 use crate::dataset::{Compressed, Coo, Element, Values};
 use crate::with_values;
+use rayon::prelude::*;
 
 /// CSR → CSC.
 pub fn csr_to_csc(csr: &Compressed) -> Compressed {
-    let (rows, cols) = csr.shape;
-    let nnz = csr.indices.len();
-    let mut counts = vec![0u64; cols + 1];
-    for &c in &csr.indices {
-        counts[c as usize + 1] += 1;
+    csr_to_csc_kept(csr, None)
+}
+
+/// CSR → CSC holding only the columns `keep` marks (all when `None`); the others are
+/// empty, so the shape and column numbers stay those of the whole matrix.
+///
+/// On rayon's threads without shared writes: the kept columns are split into ranges of
+/// about equal entry counts, one task each. A CSC stores a range of columns contiguously,
+/// so each task owns one disjoint slice of the output (`split_at_mut`); it scans the
+/// whole CSR in row order and places the entries of its own columns. Scanning is a
+/// sequential read, cheap beside the scattered writes it splits between the cores.
+pub fn csr_to_csc_kept(csr: &Compressed, keep: Option<&[bool]>) -> Compressed {
+    let cols = csr.shape.1;
+    let kept = |c: usize| keep.is_none_or(|k| k[c]);
+    let counts = column_counts(&csr.indices, cols);
+    let mut indptr = vec![0u64; cols + 1];
+    for c in 0..cols {
+        indptr[c + 1] = indptr[c] + if kept(c) { counts[c] } else { 0 };
     }
-    for j in 0..cols {
-        counts[j + 1] += counts[j];
-    }
-    let indptr = counts.clone();
-    let mut next = counts;
+    let ranges = balanced_ranges(&indptr, rayon::current_num_threads());
+    let nnz = indptr[cols] as usize;
     let mut indices = vec![0u32; nnz];
-    let mut order = vec![0usize; nnz];
-    for r in 0..rows {
-        for k in csr.indptr[r] as usize..csr.indptr[r + 1] as usize {
-            let c = csr.indices[k] as usize;
-            let dst = next[c] as usize;
-            next[c] += 1;
-            indices[dst] = r as u32;
-            order[dst] = k;
+    let data = with_values!(&csr.data, v => Values::from_vec(fill(csr, v, &indptr, &ranges, &mut indices, keep)));
+    Compressed { shape: csr.shape, indptr, indices, data }
+}
+
+/// Entries per column, counted on rayon's threads.
+fn column_counts(minor: &[u32], cols: usize) -> Vec<u64> {
+    const CHUNK: usize = 1 << 20;
+    minor
+        .par_chunks(CHUNK)
+        .fold(
+            || vec![0u64; cols],
+            |mut counts, chunk| {
+                for &c in chunk {
+                    counts[c as usize] += 1;
+                }
+                counts
+            },
+        )
+        .reduce(
+            || vec![0u64; cols],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
+/// Column ranges `[a, b)` covering every column, each holding about `1/parts` of the
+/// entries (a range never splits a column).
+fn balanced_ranges(indptr: &[u64], parts: usize) -> Vec<(usize, usize)> {
+    let cols = indptr.len() - 1;
+    let total = indptr[cols];
+    let parts = parts.clamp(1, cols.max(1)) as u64;
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for p in 1..=parts {
+        let goal = total * p / parts;
+        let end = if p == parts { cols } else { indptr.partition_point(|&x| x < goal).clamp(start, cols) };
+        if end > start || p == parts {
+            ranges.push((start, end));
+            start = end;
         }
     }
-    let data = with_values!(&csr.data, v => Values::from_vec(gather(v, &order)));
-    Compressed { shape: csr.shape, indptr, indices, data }
+    ranges
+}
+
+/// The fill pass: each column range's task writes its slice of `indices` and of the
+/// returned data, entries in row order (duplicates in storage order).
+fn fill<T: Element>(
+    csr: &Compressed,
+    values: &[T],
+    indptr: &[u64],
+    ranges: &[(usize, usize)],
+    indices: &mut [u32],
+    keep: Option<&[bool]>,
+) -> Vec<T> {
+    let mut data = vec![T::zero(); indices.len()];
+    let mut tasks = Vec::with_capacity(ranges.len());
+    let (mut rest_idx, mut rest_val) = (indices, data.as_mut_slice());
+    for &(a, b) in ranges {
+        let len = (indptr[b] - indptr[a]) as usize;
+        let (idx, tail_idx) = rest_idx.split_at_mut(len);
+        let (val, tail_val) = rest_val.split_at_mut(len);
+        tasks.push((a, b, idx, val));
+        (rest_idx, rest_val) = (tail_idx, tail_val);
+    }
+    tasks.into_par_iter().for_each(|(a, b, idx, val)| {
+        let base = indptr[a];
+        let mut next: Vec<usize> = indptr[a..b].iter().map(|&p| (p - base) as usize).collect();
+        for r in 0..csr.shape.0 {
+            for k in csr.indptr[r] as usize..csr.indptr[r + 1] as usize {
+                let c = csr.indices[k] as usize;
+                if c < a || c >= b || keep.is_some_and(|m| !m[c]) {
+                    continue;
+                }
+                let dst = &mut next[c - a];
+                idx[*dst] = r as u32;
+                val[*dst] = values[k];
+                *dst += 1;
+            }
+        }
+    });
+    data
 }
 
 /// COO → CSC (duplicates kept, in storage order).
@@ -73,5 +155,74 @@ mod tests {
         assert_eq!(csc.indptr, vec![0, 2, 3, 5]);
         assert_eq!(csc.indices, vec![0, 2, 1, 0, 2]);
         assert_eq!(csc.data, Values::F32(vec![1.0, 4.0, 3.0, 2.0, 5.0]));
+    }
+    /// The plain serial transpose the parallel one must equal.
+    fn reference(csr: &Compressed, keep: Option<&[bool]>) -> (Vec<u64>, Vec<u32>, Vec<f32>) {
+        let Values::F32(v) = &csr.data else { unreachable!() };
+        let mut cols: Vec<Vec<(u32, f32)>> = vec![Vec::new(); csr.shape.1];
+        for r in 0..csr.shape.0 {
+            for k in csr.indptr[r] as usize..csr.indptr[r + 1] as usize {
+                let c = csr.indices[k] as usize;
+                if keep.is_none_or(|m| m[c]) {
+                    cols[c].push((r as u32, v[k]));
+                }
+            }
+        }
+        let mut indptr = vec![0u64];
+        let (mut idx, mut data) = (Vec::new(), Vec::new());
+        for col in cols {
+            for (r, x) in col {
+                idx.push(r);
+                data.push(x);
+            }
+            indptr.push(idx.len() as u64);
+        }
+        (indptr, idx, data)
+    }
+
+    /// A seeded pseudo-random CSR with repeated and unsorted column indices.
+    fn random_csr(rows: usize, cols: usize, seed: u64) -> Compressed {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut indptr = vec![0u64];
+        let (mut indices, mut data) = (Vec::new(), Vec::new());
+        for _ in 0..rows {
+            for _ in 0..if cols == 0 { 0 } else { next() % 7 } {
+                indices.push((next() % cols) as u32);
+                data.push(next() as f32);
+            }
+            indptr.push(indices.len() as u64);
+        }
+        Compressed { shape: (rows, cols), indptr, indices, data: Values::F32(data) }
+    }
+
+    #[test]
+    fn parallel_transpose_equals_the_serial_one_with_and_without_a_panel() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        for (rows, cols, seed) in [(0, 3, 1), (50, 1, 2), (200, 17, 3), (1000, 300, 4), (3, 0, 5)] {
+            let csr = random_csr(rows, cols, seed);
+            let keep: Vec<bool> = (0..cols).map(|c| c % 3 != 1).collect();
+            for mask in [None, Some(keep.as_slice())] {
+                let got = pool.install(|| csr_to_csc_kept(&csr, mask));
+                let (indptr, idx, data) = reference(&csr, mask);
+                assert_eq!(got.indptr, indptr, "{rows}x{cols}");
+                assert_eq!(got.indices, idx, "{rows}x{cols}");
+                assert_eq!(got.data, Values::F32(data), "{rows}x{cols}");
+                assert_eq!(got.shape, csr.shape);
+            }
+        }
+    }
+
+    #[test]
+    fn balanced_ranges_cover_every_column_once() {
+        for (indptr, parts) in [(vec![0u64], 4), (vec![0, 10, 10, 10, 40], 2), (vec![0, 1, 2, 3], 8), (vec![0, 0, 0], 3)] {
+            let r = balanced_ranges(&indptr, parts);
+            assert_eq!(r.first().map(|x| x.0), Some(0));
+            assert_eq!(r.last().map(|x| x.1), Some(indptr.len() - 1));
+            assert!(r.windows(2).all(|w| w[0].1 == w[1].0), "{r:?}");
+        }
     }
 }

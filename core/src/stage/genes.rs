@@ -5,7 +5,7 @@
 //! buffer of `n` f32 plus its payload and gzip buffers, fills the buffer straight from
 //! the CSC column (or from the dense array), quantizes, compresses and writes the file.
 
-use super::csc::{coo_to_csc, csr_to_csc};
+use super::csc::{coo_to_csc, csr_to_csc_kept};
 use super::diagnosis::{diagnose_slice, f64_is_clean, shape_repr};
 use super::obs::ext_dtype;
 use super::output::{Output, Written};
@@ -52,10 +52,19 @@ pub fn prepare<'a>(ds: &'a Dataset, options: &ExportOptions, n_cells: usize) -> 
     let matrix = match matrix {
         Matrix::Dense(d) => Columns::Dense(d),
         Matrix::Csc(c) => Columns::Csc(Cow::Borrowed(c)),
-        Matrix::Csr(c) => Columns::Csc(Cow::Owned(csr_to_csc(c))),
+        Matrix::Csr(c) => Columns::Csc(Cow::Owned(csr_to_csc_kept(c, panel_mask(options, &columns, c.shape.1).as_deref()))),
         Matrix::Coo(c) => Columns::Csc(Cow::Owned(coo_to_csc(c))),
     };
     Ok(Some(Genes { ids, columns, matrix, n_cells }))
+}
+
+/// With a gene panel, the columns it exports (the transpose then skips the others: the
+/// gene stage reads only these); `None` without one.
+fn panel_mask(options: &ExportOptions, columns: &[usize], n_cols: usize) -> Option<Vec<bool>> {
+    options.gene_identifiers.as_ref()?;
+    let mut keep = vec![false; n_cols];
+    columns.iter().for_each(|&c| keep[c] = true);
+    Some(keep)
 }
 
 /// The var columns a gene panel exports, for a reader that materialises only those:

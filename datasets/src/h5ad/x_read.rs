@@ -24,6 +24,7 @@ use super::spill::{block_starts, entry_cost, SpillBudget, SpillValue, SpillWrite
 use super::file_blocks::FileBlocks;
 use super::raw;
 use hdf5::LocationType;
+use rayon::prelude::*;
 
 /// A sparse group's parts, `indptr` checked (see `H5adFile::sparse_parts`).
 pub(crate) struct SparseParts {
@@ -133,6 +134,9 @@ impl SparseParts {
         if n_rows > u32::MAX as usize + 1 {
             return Err(H5adError::malformed(&self.idx_path, "more rows than a u32 index can address"));
         }
+        if keep.is_none() && self.fits_twice(budget) {
+            return Ok(XRead::Matrix(cellucid_core::Matrix::Csc(self.read_once_and_transpose()?)));
+        }
         let counts = self.count_columns(keep)?;
         let kept: u64 = counts.iter().sum();
         let in_memory = kept * (4 + self.dtype.size() as u64) + 8 * (n_cols as u64 + 1);
@@ -150,6 +154,47 @@ impl SparseParts {
                 Ok(XRead::Matrix(cellucid_core::Matrix::Csc(c)))
             }
         }
+    }
+
+    /// Whether the whole CSR and its CSC fit the budget together (no budget: they do).
+    fn fits_twice(&self, budget: Option<&SpillBudget>) -> bool {
+        let entries = self.idx_ds.size() as u64;
+        let both = 2 * entries * (4 + self.dtype.size() as u64) + 16 * (self.shape.0 + self.shape.1 + 2) as u64;
+        budget.is_none_or(|b| both <= b.bytes)
+    }
+
+    /// The whole matrix without a panel, when it fits twice: indices and data read once,
+    /// each in one call, then core's transpose on every core. (The two-pass stream reads
+    /// the indices twice, widened to i64, and scatters on one thread.)
+    fn read_once_and_transpose(&self) -> Result<Compressed> {
+        let minor = self.read_minor()?;
+        let data = raw::values(&self.data_ds, &self.data_path, "array")?;
+        if data.len() != minor.len() {
+            let detail = format!("{} values for {} indices", data.len(), minor.len());
+            return Err(H5adError::malformed(&self.data_path, detail));
+        }
+        let csr = Compressed { shape: self.shape, indptr: self.indptr.clone(), indices: minor, data };
+        Ok(cellucid_core::stage::csc::csr_to_csc_kept(&csr, None))
+    }
+
+    /// The minor (column) indices as u32, every one range-checked on rayon's threads; the
+    /// error names the first bad index in storage order, as the streaming read does.
+    fn read_minor(&self) -> Result<Vec<u32>> {
+        let n_cols = self.shape.1;
+        let path = &self.idx_path;
+        raw::require_integers(&self.idx_ds, path)?;
+        macro_rules! checked {
+            ($($t:ty),*) => {{
+                let d = raw::descriptor(&self.idx_ds, path)?;
+                $(if raw::dtype_of(&d) == Some(<$t as cellucid_core::Element>::DTYPE) {
+                    let v = self.idx_ds.read_raw::<$t>().map_err(H5adError::hdf5(path))?;
+                    return to_minor(&v, n_cols, path);
+                })*
+            }};
+        }
+        checked!(i32, i64, u32, u16, i16, u8, i8);
+        let v = raw::ints(&self.idx_ds, path)?; // u64 and any other width, widened by HDF5
+        to_minor(&v, n_cols, path)
     }
 
     /// Entries per kept column; every index is range-checked.
@@ -295,4 +340,16 @@ pub(crate) fn dense_columns<T: H5Type + Element>(
         indptr[local + 1] = indices.len() as u64;
     }
     Ok(Compressed { shape: (n_rows, width), indptr, indices, data: Values::from_vec(data) })
+}
+
+/// Indices of any integer type as u32 below `n_cols`, checked in parallel; on a bad
+/// one, the first in storage order is reported (the same message as `check_index`).
+fn to_minor<T: Copy + Send + Sync + TryInto<i64>>(v: &[T], n_cols: usize, path: &str) -> Result<Vec<u32>> {
+    let wide = |x: T| x.try_into().unwrap_or(i64::MAX);
+    let ok = |x: T| (0..n_cols as i64).contains(&wide(x)) && wide(x) <= u32::MAX as i64;
+    if let Some(&bad) = (!v.par_iter().all(|&x| ok(x))).then(|| v.iter().find(|&&x| !ok(x))).flatten() {
+        check_index(wide(bad), n_cols, path)?;
+    }
+    // Every index is in 0..n_cols ≤ u32::MAX + 1 here, so the cast is exact.
+    Ok(v.par_iter().map(|&x| wide(x) as u32).collect())
 }

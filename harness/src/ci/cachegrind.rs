@@ -199,6 +199,12 @@ pub fn command(r: &CountedRun) -> Command {
         .env("LC_ALL", "C")
         .env("RAYON_NUM_THREADS", "1")
         .current_dir(r.cwd);
+    // The one variable passed through: the injected-slowdown knob of a build with the
+    // `slowdown` feature (core's stage/slowdown.rs), so that a calibration can count a
+    // known regression. A normal build never reads it; unset, nothing changes.
+    if let Some(pct) = std::env::var_os("CELLUCID_SLOWDOWN_PCT") {
+        c.env("CELLUCID_SLOWDOWN_PCT", pct);
+    }
     c
 }
 

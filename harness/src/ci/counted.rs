@@ -41,12 +41,31 @@ pub struct CountConfig<'a> {
     pub progress: bool,
 }
 
+/// A counted export's memory budget when its cell sets none. Fixed, because the default
+/// (half of `MemAvailable`) is parsed from `/proc/meminfo` at start-up, and the text of
+/// a number that changes between runs took a different count of instructions to parse
+/// (A/A differences of 1–45 instructions, measured 2026-12-03).
+const COUNTED_MEMORY_LIMIT: u64 = 8 << 30;
+
 /// The export's arguments: the sweep's command for our exporter without `--json` (it
-/// prints wall times), in this process and on this thread only.
-fn export_args(input: &Path, out: &Path, params: &Path) -> Vec<OsString> {
+/// prints wall times), in this process and on this thread only, with a fixed budget
+/// when the binary has `--memory-limit` (a revision from before it has no budget and
+/// reads no `/proc/meminfo`).
+fn export_args(input: &Path, out: &Path, params: &Path, memory_limit: Option<u64>) -> Vec<OsString> {
     let mut a: Vec<OsString> = vec!["export".into(), input.into(), out.into(), "--params".into(), params.into()];
     a.extend(["--quiet", "--in-process", "--threads", "1"].map(OsString::from));
+    if let Some(limit) = memory_limit {
+        a.extend(["--memory-limit".into(), limit.to_string().into()]);
+    }
     a
+}
+
+/// The budget to pass `binary`: the cell's, else [`COUNTED_MEMORY_LIMIT`]; `None` when
+/// its `export --help` does not list `--memory-limit`.
+fn memory_limit_for(binary: &Path, cell_limit: Option<u64>) -> Option<u64> {
+    let help = std::process::Command::new(binary).args(["export", "--help"]).output().ok()?;
+    let has_flag = String::from_utf8_lossy(&help.stdout).contains("--memory-limit");
+    has_flag.then(|| cell_limit.unwrap_or(COUNTED_MEMORY_LIMIT))
 }
 
 /// Count every `ours` configuration of the plan with both binaries.
@@ -79,7 +98,8 @@ pub fn run(cfg: &CountConfig) -> Result<Vec<CountedCell>> {
                 eprintln!("ci: counting {} with the {name} …", cell.label());
             }
             let t = Instant::now();
-            let counted = count_one(cfg, &run_dir, binary, &input, &params);
+            let limit = memory_limit_for(binary, cell.memory_limit);
+            let counted = count_one(cfg, &run_dir, binary, &input, &params, limit);
             r.run_s.push(t.elapsed().as_secs_f64());
             match counted {
                 Ok((counts, tree)) if name == "baseline" => (r.baseline, r.baseline_tree) = (Some(counts), Some(tree)),
@@ -94,7 +114,14 @@ pub fn run(cfg: &CountConfig) -> Result<Vec<CountedCell>> {
 }
 
 /// One counted export into `run_dir/out`, with what it wrote.
-fn count_one(cfg: &CountConfig, run_dir: &Path, binary: &Path, input: &Path, params: &Path) -> Result<(Counts, TreeStats)> {
+fn count_one(
+    cfg: &CountConfig,
+    run_dir: &Path,
+    binary: &Path,
+    input: &Path,
+    params: &Path,
+    memory_limit: Option<u64>,
+) -> Result<(Counts, TreeStats)> {
     // Everything goes, not only the last output: the lock file a first export leaves
     // beside `out` would send the second one down another path (open, not create).
     if run_dir.exists() {
@@ -106,7 +133,7 @@ fn count_one(cfg: &CountConfig, run_dir: &Path, binary: &Path, input: &Path, par
     let program = at_fixed_path(binary, run_dir)?;
     let counts = cachegrind::run(&CountedRun {
         program: &program,
-        args: export_args(input, &out, params),
+        args: export_args(input, &out, params, memory_limit),
         cwd: run_dir,
         out_dir: &cg,
         cache_sim: cfg.cache_sim,
