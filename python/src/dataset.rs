@@ -25,12 +25,18 @@ fn vector_fields(obj: &Bound<'_, PyAny>) -> Result<Vec<(String, Matrix)>, Conver
     pairs.into_iter().map(|(k, m)| matrix(&m, &k).map(|m| (k, m))).collect()
 }
 
-pub fn dataset(d: &Bound<'_, PyDict>) -> Result<Dataset, ConvertError> {
+/// The dataset, without `gene_expression` when the caller borrows it (`borrowed.rs`).
+pub fn dataset(d: &Bound<'_, PyDict>, gene_expression_borrowed: bool) -> Result<Dataset, ConvertError> {
+    let gene_expression = if gene_expression_borrowed {
+        None
+    } else {
+        optional(d, "gene_expression", |m| matrix(m, "gene_expression"))?
+    };
     Ok(Dataset {
         latent_space: optional(d, "latent_space", |m| matrix(m, "latent_space"))?,
         obs: optional(d, "obs", frames::obs)?,
         var: optional(d, "var", frames::var)?,
-        gene_expression: optional(d, "gene_expression", |m| matrix(m, "gene_expression"))?,
+        gene_expression,
         connectivities: optional(d, "connectivities", |m| matrix(m, "connectivities"))?,
         x_umap_1d: optional(d, "X_umap_1d", |m| matrix(m, "X_umap_1d"))?,
         x_umap_2d: optional(d, "X_umap_2d", |m| matrix(m, "X_umap_2d"))?,

@@ -5,6 +5,7 @@
 //! normalized form into core's `Dataset` and `ExportOptions`, exports with the GIL
 //! released, and maps every failure to a Python exception (a panic included).
 
+mod borrowed;
 mod dataset;
 mod error;
 mod frames;
@@ -17,22 +18,32 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use cellucid_core::{export_with_progress, Dataset, ExportOptions, ExportReport, Progress};
+use borrowed::{BorrowedCsr, CsrSlices};
+use cellucid_core::{export_with_progress, Dataset, ExportOptions, ExportReport, Matrix, Progress};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 type Outcome = std::thread::Result<cellucid_core::Result<ExportReport>>;
 
-/// One export, inside `pool` when there is one, a panic caught.
+/// One export, inside `pool` when there is one, a panic caught; a borrowed CSR
+/// `gene_expression` is transposed into the dataset first, on the same pool.
 fn exporting(
     pool: Option<&rayon::ThreadPool>,
-    dataset: &Dataset,
+    dataset: &mut Dataset,
+    csr: Option<&CsrSlices<'_>>,
     options: &ExportOptions,
     out_dir: &std::path::Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Outcome {
-    let go = || catch_unwind(AssertUnwindSafe(|| export_with_progress(dataset, options, out_dir, progress)));
+    let mut go = || {
+        catch_unwind(AssertUnwindSafe(|| {
+            if let Some(csr) = csr {
+                dataset.gene_expression = Some(Matrix::Csc(csr.to_csc()));
+            }
+            export_with_progress(dataset, options, out_dir, progress)
+        }))
+    };
     match pool {
         Some(pool) => pool.install(go),
         None => go(),
@@ -47,17 +58,23 @@ fn exporting(
 /// but not its threads, and its next export would wait for them forever. A pool per
 /// call costs one thread start per core (well under a millisecond). Without threads to
 /// be had (a process limit), core runs on the calling thread.
-fn run(dataset: &Dataset, options: &ExportOptions, out_dir: &std::path::Path, callback: Option<&Py<PyAny>>) -> Outcome {
+fn run(
+    dataset: &mut Dataset,
+    csr: Option<&CsrSlices<'_>>,
+    options: &ExportOptions,
+    out_dir: &std::path::Path,
+    callback: Option<&Py<PyAny>>,
+) -> Outcome {
     let pool = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("cellucid-bench-{i}")).build().ok();
     let Some(callback) = callback else {
-        return exporting(pool.as_ref(), dataset, options, out_dir, &|_| {});
+        return exporting(pool.as_ref(), dataset, csr, options, out_dir, &|_| {});
     };
     let (tx, rx) = mpsc::channel::<Progress>();
     let pool = pool.as_ref();
     std::thread::scope(|s| {
         let worker = s.spawn(move || {
             // A send fails only once the relay has returned, i.e. never before tx is dropped.
-            exporting(pool, dataset, options, out_dir, &|p| {
+            exporting(pool, dataset, csr, options, out_dir, &|p| {
                 let _ = tx.send(p);
             })
         });
@@ -77,9 +94,11 @@ fn export(
     out_dir: PathBuf,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
-    let dataset = dataset::dataset(data)?;
+    let borrowed = data.get_item("gene_expression")?.and_then(|m| BorrowedCsr::from_tuple(&m));
+    let mut dataset = dataset::dataset(data, borrowed.is_some())?;
     let options = options::options(options)?;
-    let outcome = py.detach(|| run(&dataset, &options, &out_dir, progress.as_ref()));
+    let csr = borrowed.as_ref().map(BorrowedCsr::slices);
+    let outcome = py.detach(|| run(&mut dataset, csr.as_ref(), &options, &out_dir, progress.as_ref()));
     match outcome {
         Ok(Ok(report)) => serde_json::to_string(&report).map_err(|e| PyRuntimeError::new_err(e.to_string())),
         Ok(Err(e)) => Err(error::to_py(py, e)),

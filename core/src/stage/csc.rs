@@ -13,29 +13,66 @@ pub fn csr_to_csc(csr: &Compressed) -> Compressed {
 
 /// CSR → CSC holding only the columns `keep` marks (all when `None`); the others are
 /// empty, so the shape and column numbers stay those of the whole matrix.
+pub fn csr_to_csc_kept(csr: &Compressed, keep: Option<&[bool]>) -> Compressed {
+    let view = CsrView { shape: csr.shape, indptr: &csr.indptr, indices: &csr.indices };
+    with_values!(&csr.data, v => transpose(&view, v, keep))
+}
+
+/// An index a sparse matrix stores (core's u32/u64, scipy's int32/int64), as a position.
+///
+/// Callers check indices before a transpose (non-negative and in range): a negative one
+/// read `as usize` becomes huge and fails a bounds check (a panic, never a wrong write).
+pub trait SparseIndex: Copy + Sync {
+    fn at(self) -> usize;
+}
+
+macro_rules! sparse_index {
+    ($($t:ty),*) => {$(
+        impl SparseIndex for $t {
+            #[inline]
+            fn at(self) -> usize {
+                self as usize
+            }
+        }
+    )*};
+}
+sparse_index!(u32, u64, i32, i64);
+
+/// A CSR's structure, borrowed (from core's own `Compressed`, or from numpy's buffers by
+/// the Python package, which thereby transposes without copying its input).
+pub struct CsrView<'a, P, J> {
+    pub shape: (usize, usize),
+    pub indptr: &'a [P],
+    pub indices: &'a [J],
+}
+
+/// The CSC of `csr` with `values`, keeping only the columns `keep` marks.
 ///
 /// On rayon's threads without shared writes: the kept columns are split into ranges of
 /// about equal entry counts, one task each. A CSC stores a range of columns contiguously,
 /// so each task owns one disjoint slice of the output (`split_at_mut`); it scans the
 /// whole CSR in row order and places the entries of its own columns. Scanning is a
 /// sequential read, cheap beside the scattered writes it splits between the cores.
-pub fn csr_to_csc_kept(csr: &Compressed, keep: Option<&[bool]>) -> Compressed {
+pub fn transpose<T: Element, P: SparseIndex, J: SparseIndex>(
+    csr: &CsrView<'_, P, J>,
+    values: &[T],
+    keep: Option<&[bool]>,
+) -> Compressed {
     let cols = csr.shape.1;
     let kept = |c: usize| keep.is_none_or(|k| k[c]);
-    let counts = column_counts(&csr.indices, cols);
+    let counts = column_counts(csr.indices, cols);
     let mut indptr = vec![0u64; cols + 1];
     for c in 0..cols {
         indptr[c + 1] = indptr[c] + if kept(c) { counts[c] } else { 0 };
     }
     let ranges = balanced_ranges(&indptr, rayon::current_num_threads());
-    let nnz = indptr[cols] as usize;
-    let mut indices = vec![0u32; nnz];
-    let data = with_values!(&csr.data, v => Values::from_vec(fill(csr, v, &indptr, &ranges, &mut indices, keep)));
-    Compressed { shape: csr.shape, indptr, indices, data }
+    let mut indices = vec![0u32; indptr[cols] as usize];
+    let data = fill(csr, values, &indptr, &ranges, &mut indices, keep);
+    Compressed { shape: csr.shape, indptr, indices, data: Values::from_vec(data) }
 }
 
 /// Entries per column, counted on rayon's threads.
-fn column_counts(minor: &[u32], cols: usize) -> Vec<u64> {
+fn column_counts<J: SparseIndex>(minor: &[J], cols: usize) -> Vec<u64> {
     const CHUNK: usize = 1 << 20;
     minor
         .par_chunks(CHUNK)
@@ -43,7 +80,7 @@ fn column_counts(minor: &[u32], cols: usize) -> Vec<u64> {
             || vec![0u64; cols],
             |mut counts, chunk| {
                 for &c in chunk {
-                    counts[c as usize] += 1;
+                    counts[c.at()] += 1;
                 }
                 counts
             },
@@ -78,8 +115,8 @@ fn balanced_ranges(indptr: &[u64], parts: usize) -> Vec<(usize, usize)> {
 
 /// The fill pass: each column range's task writes its slice of `indices` and of the
 /// returned data, entries in row order (duplicates in storage order).
-fn fill<T: Element>(
-    csr: &Compressed,
+fn fill<T: Element, P: SparseIndex, J: SparseIndex>(
+    csr: &CsrView<'_, P, J>,
     values: &[T],
     indptr: &[u64],
     ranges: &[(usize, usize)],
@@ -100,8 +137,8 @@ fn fill<T: Element>(
         let base = indptr[a];
         let mut next: Vec<usize> = indptr[a..b].iter().map(|&p| (p - base) as usize).collect();
         for r in 0..csr.shape.0 {
-            for k in csr.indptr[r] as usize..csr.indptr[r + 1] as usize {
-                let c = csr.indices[k] as usize;
+            for k in csr.indptr[r].at()..csr.indptr[r + 1].at() {
+                let c = csr.indices[k].at();
                 if c < a || c >= b || keep.is_some_and(|m| !m[c]) {
                     continue;
                 }
