@@ -104,3 +104,32 @@ impl Measurer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::floor::Bounds;
+
+    fn stored(cell: &str, floor: serde_json::Value) -> Sample {
+        Sample { cell_id: cell.into(), ok: true, floor: Some(floor), ..Sample::default() }
+    }
+
+    #[test]
+    fn a_resumed_sweep_keeps_the_least_floor_of_earlier_sessions() {
+        let mut m = Measurer::new(true);
+        m.resume(&[
+            // New samples: the bounds beside each run count, not the least-so-far.
+            stored("c1", serde_json::json!({"codec_s": 0.1, "create_s": 0.4, "seq_write_s": 0.2, "floor_s": 0.4, "runs": 1,
+                "this_run": {"codec_s": 0.1, "create_s": 0.4, "seq_write_s": 0.2, "floor_s": 0.4}})),
+            stored("c1", serde_json::json!({"codec_s": 0.1, "create_s": 0.3, "seq_write_s": 0.2, "floor_s": 0.3, "runs": 2,
+                "this_run": {"codec_s": 0.3, "create_s": 0.3, "seq_write_s": 0.25, "floor_s": 0.3}})),
+            // An older store's sample: one floor per cell, no per-run bounds.
+            stored("c2", serde_json::json!({"codec_s": 0.5, "create_s": 0.1, "seq_write_s": 0.1, "floor_s": 0.5})),
+            Sample { cell_id: "c3".into(), ok: true, ..Sample::default() },
+        ]);
+        assert_eq!(m.floors["c1"].bounds(), Some(Bounds::new(0.1, 0.3, 0.2)));
+        assert_eq!(m.floors["c1"].runs(), 2);
+        assert_eq!(m.floors["c2"].bounds(), Some(Bounds::new(0.5, 0.1, 0.1)));
+        assert!(!m.floors.contains_key("c3"), "a sample without a floor primes nothing");
+    }
+}
