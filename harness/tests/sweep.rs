@@ -6,6 +6,7 @@
 mod support;
 
 use support::{bin, is_root, mounts_under};
+use cellucid_bench::measure::floor::{Bounds, Floor};
 use cellucid_bench::store;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -105,8 +106,24 @@ fn a_tiny_plan_runs_on_real_filesystems_with_both_writers() {
     }
     assert!(samples.iter().any(|s| s.writer == "cellucid-py-0.9.2"), "the reference ran");
     assert!(samples.iter().all(|s| s.subject.is_empty()), "new samples carry writer only");
+    floors_are_the_least_over_the_runs_so_far(&samples);
     assert!(stdout.contains("| cellucid-py-0.9.2 |"), "summary table: {stdout}");
     assert!(mounts_under(tmp.path()).is_empty(), "mounts left: {:?}", mounts_under(tmp.path()));
+}
+
+/// Every timed run has its own floor beside it, and each sample holds its cell's least of
+/// each bound over the runs up to it, with the uncapped efficiency against that.
+fn floors_are_the_least_over_the_runs_so_far(samples: &[store::Sample]) {
+    let mut seen: std::collections::HashMap<&str, Vec<Bounds>> = Default::default();
+    for s in samples {
+        let f: Floor = serde_json::from_value(s.floor.clone().expect("a floor")).expect("a floor record");
+        let this = f.this_run.expect("the bounds measured beside this run");
+        let runs = seen.entry(s.cell_id.as_str()).or_default();
+        runs.push(this);
+        let least = runs.iter().copied().reduce(Bounds::least).expect("one run");
+        assert_eq!((f.least, f.runs as usize), (least, runs.len()), "{}", s.label);
+        assert_eq!(s.efficiency, Some(least.floor_s / s.wall_s), "{}: not capped", s.label);
+    }
 }
 
 #[test]

@@ -17,6 +17,7 @@
 use crate::error::ReportError;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The machine a store was measured on.
@@ -96,14 +97,36 @@ pub struct PhaseRecord {
     pub files: u64,
 }
 
-/// The physical floor measured beside a run (what the target can do at best).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The bounds of a physical floor, in seconds: the floor is the largest.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
-pub struct Floor {
+pub struct FloorBounds {
     pub floor_s: f64,
     pub codec_s: f64,
     pub create_s: f64,
     pub seq_write_s: f64,
+}
+
+impl FloorBounds {
+    /// Each bound the lesser of the two (each is a lower bound on its own).
+    pub fn least(self, o: FloorBounds) -> FloorBounds {
+        let (codec_s, create_s, seq_write_s) =
+            (self.codec_s.min(o.codec_s), self.create_s.min(o.create_s), self.seq_write_s.min(o.seq_write_s));
+        FloorBounds { floor_s: codec_s.max(create_s).max(seq_write_s), codec_s, create_s, seq_write_s }
+    }
+}
+
+/// The physical floor of a run's cell (what the target can do at best). As read, the
+/// cell's floor when the sample was stored; after [`Store::parse`], the cell's floor
+/// over the whole store: the least of each bound over its runs ([`cell_floors`]).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Floor {
+    #[serde(flatten)]
+    pub least: FloorBounds,
+    /// The bounds measured beside this run (stores before 2026-12-03's floor per run
+    /// have none: one floor per cell).
+    pub this_run: Option<FloorBounds>,
 }
 
 /// Why a cell was not run: its writer's budget, and what the sizing model predicted.
@@ -138,6 +161,8 @@ pub struct Sample {
     pub files: u64,
     pub phases: Option<Vec<PhaseRecord>>,
     pub floor: Option<Floor>,
+    /// Cell's floor / wall time, not capped: above 1 when a run was measured faster
+    /// than its cell's floor (recomputed on reading, see [`cell_floors`]).
     pub efficiency: Option<f64>,
     pub ok: bool,
     pub error: Option<String>,
@@ -376,7 +401,29 @@ impl Store {
                 Err(e) => return Err(parse_err(no, e.to_string())),
             }
         }
+        cell_floors(&mut store.samples);
         Ok(store)
+    }
+}
+
+/// Gives every sample with a floor its cell's floor over the whole store, the least of
+/// each bound over the floors measured beside the cell's runs, and the raw efficiency
+/// against it. A store holds each sample's floor as known when it was stored (the least
+/// so far); older stores hold one floor per cell, which this leaves as it was, and
+/// efficiencies some of them capped at 1, which this recomputes uncapped.
+pub fn cell_floors(samples: &mut [Sample]) {
+    let mut least: HashMap<String, FloorBounds> = HashMap::new();
+    for s in samples.iter() {
+        if let Some(f) = &s.floor {
+            let b = f.this_run.unwrap_or(f.least);
+            least.entry(s.cell_id.clone()).and_modify(|l| *l = l.least(b)).or_insert(b);
+        }
+    }
+    for s in samples.iter_mut() {
+        if let (Some(f), Some(l)) = (s.floor.as_mut(), least.get(&s.cell_id)) {
+            f.least = *l;
+            s.efficiency = Some(l.floor_s / s.wall_s.max(1e-9));
+        }
     }
 }
 
@@ -505,6 +552,51 @@ mod tests {
     const HEADER: &str = r#"{"format":"cellucid-bench-results","version":1,"plan":"p","started":"2026-12-02T06:00:00Z","machine":{}}"#;
     const SAMPLE: &str = r#"{"cell_id":"c1","label":"300x40 d=0.10 q8 gz6 tmpfs ours","repeat":1,"subject":"ours","wall_s":0.5,"ok":true}"#;
     const RECORD: &str = r#"{"scenario":"stale-export","writer":"cellucid-py-0.0.9","target":null,"force":false,"exit_status":0,"folder_equals":"A"}"#;
+
+    #[test]
+    fn the_cell_floor_is_the_least_of_each_bound_over_the_store() {
+        let run = |repeat: u32, wall: f64, this: &str, least: &str| {
+            format!(
+                r#"{{"cell_id":"c1","repeat":{repeat},"writer":"w","wall_s":{wall},"ok":true,"efficiency":0.1,"floor":{{{least},"runs":{repeat},"this_run":{{{this}}}}}}}"#
+            )
+        };
+        // Run 1 measured create 0.4; run 2 codec 0.3 with create 0.6: the cell's floor is
+        // max(0.3, 0.4, 0.1) = 0.4 for both, though run 2 was stored with a floor of 0.4
+        // and run 1 with its own 0.5.
+        let one = run(
+            1,
+            0.8,
+            r#""codec_s":0.5,"create_s":0.4,"seq_write_s":0.1,"floor_s":0.5"#,
+            r#""codec_s":0.5,"create_s":0.4,"seq_write_s":0.1,"floor_s":0.5"#,
+        );
+        let two = run(
+            2,
+            0.2,
+            r#""codec_s":0.3,"create_s":0.6,"seq_write_s":0.1,"floor_s":0.6"#,
+            r#""codec_s":0.3,"create_s":0.4,"seq_write_s":0.1,"floor_s":0.4"#,
+        );
+        let s = Store::parse(&format!("{HEADER}\n{one}\n{two}\n")).expect("parses");
+        let want = FloorBounds { floor_s: 0.4, codec_s: 0.3, create_s: 0.4, seq_write_s: 0.1 };
+        for x in &s.samples {
+            assert_eq!(x.floor.as_ref().map(|f| f.least), Some(want));
+        }
+        let eff: Vec<f64> = s.samples.iter().filter_map(|x| x.efficiency).collect();
+        assert!((eff[0] - 0.5).abs() < 1e-12, "recomputed, not the stored 0.1: {eff:?}");
+        assert!((eff[1] - 2.0).abs() < 1e-12, "not capped: a run faster than its floor says so: {eff:?}");
+    }
+
+    #[test]
+    fn an_old_store_keeps_its_one_floor_per_cell_uncapped() {
+        let old = |repeat: u32| {
+            format!(
+                r#"{{"cell_id":"c1","repeat":{repeat},"writer":"w","wall_s":0.25,"ok":true,"efficiency":1.0,"floor":{{"codec_s":0.1,"create_s":0.5,"seq_write_s":0.2,"floor_s":0.5,"files":3}}}}"#
+            )
+        };
+        let s = Store::parse(&format!("{HEADER}\n{}\n{}\n{SAMPLE}\n", old(1), old(2))).expect("parses");
+        assert_eq!(s.samples[0].floor.as_ref().map(|f| f.least.floor_s), Some(0.5));
+        assert_eq!(s.samples[1].efficiency, Some(2.0), "the stored cap is undone");
+        assert_eq!(s.samples[2].efficiency, None, "no floor, no efficiency");
+    }
 
     #[test]
     fn old_stores_have_no_scenario_records() {

@@ -391,3 +391,30 @@ fn a_merged_store_names_every_machine_and_commit_of_its_shards() {
     let md = cellucid_reports::export::markdown::render(&r);
     assert!(md.contains("Built from: aaaaaaaaaa, bbbbbbbbbb-dirty."), "{}", &md[..300]);
 }
+
+#[test]
+fn runs_faster_than_their_cells_floor_are_shown_as_measured_and_counted() {
+    let mut lines = vec![header(Some(&[BENCH, PY]))];
+    // The floor measured beside each run (create bound 0.3, 0.2, 0.25 s): the cell's
+    // floor is 0.2 s; ours' runs take 0.1 s (200 %), the reference's 1 s (20 %).
+    for (rep, this) in [(1u32, 0.3), (2, 0.2), (3, 0.25)] {
+        for (w, wall) in [(BENCH, 0.1), (PY, 1.0)] {
+            let mut s = sample(Who::Writer(w), 10_000, 1_000, rep, wall, false);
+            s["floor"] = json!({"codec_s": 0.01, "create_s": this, "seq_write_s": 0.01, "floor_s": this, "runs": rep,
+                "this_run": {"codec_s": 0.01, "create_s": this, "seq_write_s": 0.01, "floor_s": this}});
+            lines.push(s);
+        }
+    }
+    let r = report(&Results::new(vec![store(lines)]), &[], None);
+    let t = table(&r, "writers");
+    let (writer, eff) = (col(t, "writer"), col(t, "% of floor"));
+    let of =
+        |w: &str| t.rows.iter().find(|row| row[writer].text == w).and_then(|row| row[eff].value).unwrap_or(f64::NAN);
+    assert!((of(BENCH) - 200.0).abs() < 1e-6, "not capped at 100: {}", of(BENCH));
+    assert!((of(PY) - 20.0).abs() < 1e-6, "{}", of(PY));
+    assert!(
+        t.notes.iter().any(|n| n.starts_with("3 of 6 runs were measured faster") && n.contains("200 %")),
+        "{:?}",
+        t.notes
+    );
+}

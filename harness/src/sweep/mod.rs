@@ -56,7 +56,8 @@ pub struct SweepConfig {
     pub writers: Writers,
     /// Stored samples to calibrate the writers' time models on (`--calibration FILE`).
     pub calibration: Vec<Sample>,
-    /// Measure the physical floor of each cell (once per cell).
+    /// Measure the physical floor beside each timed run (the cell's: the least of each
+    /// bound over its runs).
     pub floor: bool,
     pub progress: bool,
 }
@@ -120,7 +121,9 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
     let runs = scheduler::runs(&cfg.plan, &cells, &machine);
     let todo: Vec<ScheduledRun> = runs.into_iter().filter(|r| r.is_warmup || !store.is_finished(&cells[r.cell_index].id(), r.repeat)).collect();
     let mut repeats = adaptive_repeats(cfg, &cells);
-    let (mut samples, mut failed) = execute(cfg, &todo, &cells, &targets, &mut store, &run_cell, repeats.as_mut())?;
+    let mut measurer = measurer(cfg);
+    let mut run = Execution { cells: &cells, targets: &targets, store: &mut store, measurer: &mut measurer };
+    let (mut samples, mut failed) = execute(cfg, &todo, &mut run, &run_cell, repeats.as_mut())?;
     if let Some(repeats) = repeats.as_mut() {
         loop {
             let round = repeats.next_round();
@@ -128,7 +131,7 @@ pub fn run(cfg: &SweepConfig) -> Result<Outcome> {
                 break;
             }
             eprintln!("adaptive repeats: another round of {} cell(s) whose median is not yet known to the plan's interval", round.len());
-            let (more, more_failed) = execute(cfg, &round, &cells, &targets, &mut store, &run_cell, Some(repeats))?;
+            let (more, more_failed) = execute(cfg, &round, &mut run, &run_cell, Some(repeats))?;
             samples.extend(more);
             failed += more_failed;
         }
@@ -147,19 +150,36 @@ fn adaptive_repeats(cfg: &SweepConfig, cells: &[Cell]) -> Option<adaptive::Repea
     Some(r)
 }
 
+/// The measurer, primed with a resumed store's floors (each cell's floor is the least
+/// over all its runs, those of earlier sessions included).
+fn measurer(cfg: &SweepConfig) -> measurement::Measurer {
+    let mut m = measurement::Measurer::new(cfg.floor);
+    if cfg.resume && cfg.out.exists() {
+        m.resume(&crate::store::read(&cfg.out).map(|(_, s)| s).unwrap_or_default());
+    }
+    m
+}
+
+/// What every round of runs shares: the cells, targets, store, and the measurer (whose
+/// per-cell floors span the rounds).
+struct Execution<'a> {
+    cells: &'a [Cell],
+    targets: &'a provision::Targets,
+    store: &'a mut Store,
+    measurer: &'a mut measurement::Measurer,
+}
+
 /// Every scheduled run, measured and (unless a warm-up) stored; the samples stored and
 /// the number of failed runs.
 fn execute(
     cfg: &SweepConfig,
     todo: &[ScheduledRun],
-    cells: &[Cell],
-    targets: &provision::Targets,
-    store: &mut Store,
+    ex: &mut Execution,
     run_cell: &impl Fn(&Cell, PathBuf) -> Result<ChildRun>,
     mut repeats: Option<&mut adaptive::Repeats>,
 ) -> Result<(Vec<Sample>, usize)> {
     let progress = result::Progress::new(todo.len(), cfg.progress);
-    let mut measurer = measurement::Measurer::new(cfg.floor);
+    let (cells, targets) = (ex.cells, ex.targets);
     let mut samples = Vec::new();
     let mut failed = 0;
     for (n, run) in todo.iter().enumerate() {
@@ -171,7 +191,10 @@ fn execute(
         let mut sample = result::run_sample(cell, run.repeat, &child);
         if child.success() {
             let w = cfg.writers.get(&cell.writer).map_err(|e| anyhow::anyhow!("{e}"))?;
-            measurer.measure(&mut sample, cell, w, &child, &out, target)?;
+            ex.measurer.measure(&mut sample, w, &child, &out, target)?;
+            if !run.is_warmup {
+                ex.measurer.floor_beside(&mut sample, cell, w, &out, target)?;
+            }
         } else {
             failed += 1;
         }
@@ -181,7 +204,7 @@ fn execute(
             if let Some(r) = repeats.as_deref_mut() {
                 r.record(run.cell_index, &mut sample);
             }
-            store.append(&sample).map_err(|e| anyhow::anyhow!("{e}"))?;
+            ex.store.append(&sample).map_err(|e| anyhow::anyhow!("{e}"))?;
             samples.push(sample);
         }
     }

@@ -181,8 +181,27 @@ pub fn table(input: &Input) -> Table {
         rows,
         notes: vec![
             format!("Speed-up = {baseline}'s median time / this writer's (above 1: faster than {baseline}); the interval is a percentile bootstrap over runs (2,000 resamples, fixed seed). Spread = (max − min) / median of the runs' wall times."),
-            "Efficiency = the target's physical floor (creating the files and writing the bytes, measured beside each run) / the export's wall time; 100 % would be as fast as the filesystem allows. Every writer is a child process on the same cached input; peak RSS is the whole process's.".into(),
+            "Efficiency = the cell's physical floor / the export's wall time, not capped; the floor is the largest of three bounds (compressing the payloads, creating the files, writing the bytes), each measured beside every run under the run's own preparation and the least kept over the cell's runs; 100 % would be as fast as the filesystem allows. Every writer is a child process on the same cached input; peak RSS is the whole process's.".into(),
             "A writer whose cell was predicted over its time budget was not run: its row shows the sizing model's prediction, extrapolated from that writer's own runs, and no measured number.".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(above_floor(&used))
+        .collect(),
     }
+}
+
+/// A note when some runs were measured faster than their cell's floor: the floor is a
+/// lower bound measured with noise, and such runs are shown as measured, not capped.
+fn above_floor(used: &[&CellRuns]) -> Option<String> {
+    let eff: Vec<f64> = used.iter().flat_map(|c| c.values(|s| s.efficiency.unwrap_or(f64::NAN))).collect();
+    let above: Vec<f64> = eff.iter().copied().filter(|&e| e > 1.0).collect();
+    let max = above.iter().copied().fold(f64::NAN, f64::max);
+    (!above.is_empty()).then(|| {
+        format!(
+            "{} of {} runs were measured faster than their cell's floor (efficiency up to {:.0} %): the floor is the least of bounds measured beside the runs, a lower bound up to measurement noise; those runs are shown as measured.",
+            above.len(),
+            eff.len(),
+            max * 100.0
+        )
+    })
 }
