@@ -254,6 +254,21 @@ mod tests {
     }
 
     #[test]
+    fn borrowed_int32_and_int64_structures_transpose_like_core_own() {
+        let csr = random_csr(300, 40, 9);
+        let Values::F32(v) = &csr.data else { unreachable!() };
+        let want = csr_to_csc(&csr);
+        let p32: Vec<i32> = csr.indptr.iter().map(|&p| p as i32).collect();
+        let j32: Vec<i32> = csr.indices.iter().map(|&j| j as i32).collect();
+        let p64: Vec<i64> = csr.indptr.iter().map(|&p| p as i64).collect();
+        let j64: Vec<i64> = csr.indices.iter().map(|&j| j as i64).collect();
+        let a = transpose(&CsrView { shape: csr.shape, indptr: &p32, indices: &j32 }, v, None);
+        let b = transpose(&CsrView { shape: csr.shape, indptr: &p64, indices: &j64 }, v, None);
+        assert_eq!((a.indptr.clone(), a.indices.clone(), a.data.clone()), (want.indptr.clone(), want.indices.clone(), want.data.clone()));
+        assert_eq!((b.indptr, b.indices, b.data), (want.indptr, want.indices, want.data));
+    }
+
+    #[test]
     fn balanced_ranges_cover_every_column_once() {
         for (indptr, parts) in [(vec![0u64], 4), (vec![0, 10, 10, 10, 40], 2), (vec![0, 1, 2, 3], 8), (vec![0, 0, 0], 3)] {
             let r = balanced_ranges(&indptr, parts);
