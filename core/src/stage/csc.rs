@@ -48,108 +48,118 @@ pub struct CsrView<'a, P, J> {
 
 /// The CSC of `csr` with `values`, keeping only the columns `keep` marks.
 ///
-/// On rayon's threads without shared writes: the kept columns are split into ranges of
-/// about equal entry counts, one task each. A CSC stores a range of columns contiguously,
-/// so each task owns one disjoint slice of the output (`split_at_mut`); it scans the
-/// whole CSR in row order and places the entries of its own columns. Scanning is a
-/// sequential read, cheap beside the scattered writes it splits between the cores.
+/// On rayon's threads, the classic two-pass parallel transpose: the rows are split into
+/// chunks of about equal entry counts; pass 1 counts each chunk's entries per column;
+/// the prefix sums over (column, chunk) give every chunk its own output positions for
+/// each column; pass 2 lets each chunk place its entries there. Each entry is read
+/// once and written once, and a column's entries come out in row order (chunks are in
+/// row order), duplicates in storage order — what a serial transpose gives.
 pub fn transpose<T: Element, P: SparseIndex, J: SparseIndex>(
     csr: &CsrView<'_, P, J>,
     values: &[T],
     keep: Option<&[bool]>,
 ) -> Compressed {
     let cols = csr.shape.1;
-    let kept = |c: usize| keep.is_none_or(|k| k[c]);
-    let counts = column_counts(csr.indices, cols);
+    let chunks = row_chunks(csr.indptr, rayon::current_num_threads());
+    let counts: Vec<Vec<u64>> = chunks.par_iter().map(|&rows| chunk_counts(csr, rows, keep)).collect();
     let mut indptr = vec![0u64; cols + 1];
+    let mut starts = vec![vec![0u64; cols]; chunks.len()];
+    let mut pos = 0u64;
     for c in 0..cols {
-        indptr[c + 1] = indptr[c] + if kept(c) { counts[c] } else { 0 };
+        for (t, chunk) in counts.iter().enumerate() {
+            starts[t][c] = pos;
+            pos += chunk[c];
+        }
+        indptr[c + 1] = pos;
     }
-    let ranges = balanced_ranges(&indptr, rayon::current_num_threads());
-    let mut indices = vec![0u32; indptr[cols] as usize];
-    let data = fill(csr, values, &indptr, &ranges, &mut indices, keep);
+    let mut indices = vec![0u32; pos as usize];
+    let mut data = vec![T::zero(); pos as usize];
+    {
+        let (idx_out, val_out) = (DisjointWrites::new(&mut indices), DisjointWrites::new(&mut data));
+        chunks.par_iter().zip(starts).for_each(|(&(r0, r1), mut next)| {
+            for r in r0..r1 {
+                for k in csr.indptr[r].at()..csr.indptr[r + 1].at() {
+                    let c = csr.indices[k].at();
+                    if keep.is_some_and(|m| !m[c]) {
+                        continue;
+                    }
+                    let p = next[c] as usize;
+                    next[c] += 1;
+                    // SAFETY: chunk t writes column c's entries at positions
+                    // starts[t][c] .. starts[t][c] + counts[t][c], and exactly counts[t][c]
+                    // of them: the same rows, the same keep mask and the same immutable
+                    // CSR as when they were counted. Those ranges are consecutive, never
+                    // overlapping, pieces of 0..pos (prefix sums over (column, chunk)), so
+                    // no two chunks (threads) write one position; `write` checks the bound.
+                    unsafe {
+                        idx_out.write(p, r as u32);
+                        val_out.write(p, values[k]);
+                    }
+                }
+            }
+        });
+    }
     Compressed { shape: csr.shape, indptr, indices, data: Values::from_vec(data) }
 }
 
-/// Entries per column, counted on rayon's threads.
-fn column_counts<J: SparseIndex>(minor: &[J], cols: usize) -> Vec<u64> {
-    const CHUNK: usize = 1 << 20;
-    minor
-        .par_chunks(CHUNK)
-        .fold(
-            || vec![0u64; cols],
-            |mut counts, chunk| {
-                for &c in chunk {
-                    counts[c.at()] += 1;
-                }
-                counts
-            },
-        )
-        .reduce(
-            || vec![0u64; cols],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        )
-}
-
-/// Column ranges `[a, b)` covering every column, each holding about `1/parts` of the
-/// entries (a range never splits a column).
-fn balanced_ranges(indptr: &[u64], parts: usize) -> Vec<(usize, usize)> {
-    let cols = indptr.len() - 1;
-    let total = indptr[cols];
-    let parts = parts.clamp(1, cols.max(1)) as u64;
-    let mut ranges = Vec::new();
+/// Row ranges `[r0, r1)` covering every row, each holding about `1/parts` of the entries.
+fn row_chunks<P: SparseIndex>(indptr: &[P], parts: usize) -> Vec<(usize, usize)> {
+    let rows = indptr.len().saturating_sub(1);
+    let total = indptr.last().map_or(0, |p| p.at());
+    let parts = parts.clamp(1, rows.max(1));
+    let mut chunks = Vec::with_capacity(parts);
     let mut start = 0;
-    for p in 1..=parts {
-        let goal = total * p / parts;
-        let end = if p == parts { cols } else { indptr.partition_point(|&x| x < goal).clamp(start, cols) };
-        if end > start || p == parts {
-            ranges.push((start, end));
-            start = end;
-        }
+    for t in 1..=parts {
+        let goal = total * t / parts;
+        let end = if t == parts { rows } else { indptr.partition_point(|p| p.at() < goal).clamp(start, rows) };
+        chunks.push((start, end));
+        start = end;
     }
-    ranges
+    chunks
 }
 
-/// The fill pass: each column range's task writes its slice of `indices` and of the
-/// returned data, entries in row order (duplicates in storage order).
-fn fill<T: Element, P: SparseIndex, J: SparseIndex>(
-    csr: &CsrView<'_, P, J>,
-    values: &[T],
-    indptr: &[u64],
-    ranges: &[(usize, usize)],
-    indices: &mut [u32],
-    keep: Option<&[bool]>,
-) -> Vec<T> {
-    let mut data = vec![T::zero(); indices.len()];
-    let mut tasks = Vec::with_capacity(ranges.len());
-    let (mut rest_idx, mut rest_val) = (indices, data.as_mut_slice());
-    for &(a, b) in ranges {
-        let len = (indptr[b] - indptr[a]) as usize;
-        let (idx, tail_idx) = rest_idx.split_at_mut(len);
-        let (val, tail_val) = rest_val.split_at_mut(len);
-        tasks.push((a, b, idx, val));
-        (rest_idx, rest_val) = (tail_idx, tail_val);
-    }
-    tasks.into_par_iter().for_each(|(a, b, idx, val)| {
-        let base = indptr[a];
-        let mut next: Vec<usize> = indptr[a..b].iter().map(|&p| (p - base) as usize).collect();
-        for r in 0..csr.shape.0 {
-            for k in csr.indptr[r].at()..csr.indptr[r + 1].at() {
-                let c = csr.indices[k].at();
-                if c < a || c >= b || keep.is_some_and(|m| !m[c]) {
-                    continue;
-                }
-                let dst = &mut next[c - a];
-                idx[*dst] = r as u32;
-                val[*dst] = values[k];
-                *dst += 1;
-            }
+/// Kept entries per column among rows `r0..r1`.
+fn chunk_counts<P: SparseIndex, J: SparseIndex>(csr: &CsrView<'_, P, J>, (r0, r1): (usize, usize), keep: Option<&[bool]>) -> Vec<u64> {
+    let mut counts = vec![0u64; csr.shape.1];
+    let (a, b) = (csr.indptr[r0].at(), csr.indptr[r1].at());
+    for &c in &csr.indices[a..b] {
+        let c = c.at();
+        if keep.is_none_or(|m| m[c]) {
+            counts[c] += 1;
         }
-    });
-    data
+    }
+    counts
+}
+
+/// A slice that several threads write at positions their caller proves disjoint.
+struct DisjointWrites<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _slice: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: the wrapper only writes `T`s (moved in) through `write`, whose contract makes
+// every position written by at most one thread; the exclusive borrow it was built from
+// keeps anyone else from reading or writing the slice meanwhile.
+unsafe impl<T: Send> Send for DisjointWrites<'_, T> {}
+unsafe impl<T: Send> Sync for DisjointWrites<'_, T> {}
+
+impl<'a, T: Copy> DisjointWrites<'a, T> {
+    fn new(slice: &'a mut [T]) -> Self {
+        DisjointWrites { ptr: slice.as_mut_ptr(), len: slice.len(), _slice: std::marker::PhantomData }
+    }
+
+    /// Writes `value` at `i` (bounds-checked: out of range panics).
+    ///
+    /// # Safety
+    /// No other thread may write position `i` during this wrapper's life.
+    unsafe fn write(&self, i: usize, value: T) {
+        assert!(i < self.len, "position {i} outside a slice of {}", self.len);
+        // SAFETY: `i` is in bounds (checked above) of the live, exclusively borrowed
+        // slice, and by the contract no other thread touches position `i`. `T: Copy`, so
+        // overwriting the old value without dropping it leaks nothing.
+        unsafe { self.ptr.add(i).write(value) }
+    }
 }
 
 /// COO → CSC (duplicates kept, in storage order).
@@ -269,12 +279,12 @@ mod tests {
     }
 
     #[test]
-    fn balanced_ranges_cover_every_column_once() {
+    fn row_chunks_cover_every_row_once() {
         for (indptr, parts) in [(vec![0u64], 4), (vec![0, 10, 10, 10, 40], 2), (vec![0, 1, 2, 3], 8), (vec![0, 0, 0], 3)] {
-            let r = balanced_ranges(&indptr, parts);
+            let r = row_chunks(&indptr, parts);
             assert_eq!(r.first().map(|x| x.0), Some(0));
             assert_eq!(r.last().map(|x| x.1), Some(indptr.len() - 1));
-            assert!(r.windows(2).all(|w| w[0].1 == w[1].0), "{r:?}");
+            assert!(r.windows(2).all(|w| w[0].1 == w[1].0 && w[0].0 <= w[0].1), "{r:?}");
         }
     }
 }
