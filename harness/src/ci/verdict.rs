@@ -1,7 +1,8 @@
 //! The gate's decision, per configuration and overall.
 //!
 //! - **Speed** (wall time), judged on the distribution-free 95 % interval of the median
-//!   paired ratio candidate / baseline (`super::interval`), in this order:
+//!   paired ratio candidate / baseline (`super::interval`; with `--adaptive`, at the
+//!   per-look level of `super::sequential`, 95 % for all looks together), in this order:
 //!   1. fewer pairs than `--min-pairs`, or a baseline median run shorter than
 //!      `--min-run-ms`: **inconclusive** (runs that short are a few scheduler slices, and
 //!      load does not hit both runs of a pair alike);
