@@ -371,3 +371,60 @@ fn a_gate_between_two_writers_reports_and_gates_their_outputs() {
     assert_eq!(gz["status"], "format_change", "{gz}");
     assert!(gz["format_changes"].as_array().is_some_and(|f| f.iter().any(|x| x.as_str().is_some_and(|s| s.starts_with("hash")))), "{gz}");
 }
+
+#[test]
+fn adaptive_gate_stops_when_decided_and_reports_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Looks at 8 and 16 pairs (each interval at 97.5 %). A second before each ~40 ms
+    // export is decided at the first look: all 8 pair ratios must clear +10 %, which
+    // load cannot undo (see a_grossly_slower_candidate_fails_as_slower).
+    let slow = wrapper(dir.path(), "slow-candidate", "sleep 1\nexec \"$BIN\" \"$@\"");
+    let args = ["--adaptive", "--max-pairs", "16", "--warmup", "0", "--min-run-ms", "0", "--json"];
+    let out = gate(dir.path(), &slow, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["adaptive"]["looks"], serde_json::json!([8, 16]), "{v}");
+    assert!(v["adaptive"]["look_confidence"].as_f64().is_some_and(|c| (c - 0.975).abs() < 1e-9), "{v}");
+    for c in v["configurations"].as_array().expect("configurations") {
+        assert_eq!(c["status"], "slower", "{c}");
+        assert_eq!(c["pairs"], 8, "{c}");
+        assert_eq!(c["stopped"], serde_json::json!({"reason": "decided", "pairs": 8, "looks": 1}), "{c}");
+    }
+
+    // The same binary at a 50 % threshold: decided (pass) at 8 or 16 pairs, or, when
+    // load makes 16 pairs noisier than 50 %, inconclusive at --max-pairs; never slower.
+    let summary = dir.path().join("step-summary.md");
+    let out = Command::new(bin())
+        .args(["ci", "--baseline", bin(), "--candidate", bin(), "--quiet", "--json", "--threshold", SMOKE_THRESHOLD])
+        .args(["--adaptive", "--max-pairs", "16", "--min-run-ms", "0", "--plan"])
+        .arg(write_plan(dir.path()))
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run the gate");
+    let code = out.status.code();
+    assert!(code == Some(0) || code == Some(3), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for c in v["configurations"].as_array().expect("configurations") {
+        let reason = c["stopped"]["reason"].as_str().unwrap_or("none");
+        assert!(matches!((c["pairs"].as_u64(), reason), (Some(8 | 16), "decided") | (Some(16), "max_pairs")), "{c}");
+        assert_eq!(c["stopped"]["pairs"], c["pairs"], "{c}");
+    }
+    let md = std::fs::read_to_string(&summary).expect("step summary");
+    assert!(md.contains("adaptive: timed A/B pairs until decided, looks at 8, 16 pairs, each interval at 97.50 %"), "{md}");
+    assert!(md.contains("| 95 % interval | pairs (stopped) | output | verdict |"), "{md}");
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| 600x40")).collect();
+    assert!(rows.len() == 2 && rows.iter().all(|r| r.contains(" (decided) |") || r.contains(" (--max-pairs reached) |")), "{md}");
+}
+
+#[test]
+fn adaptive_flags_are_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let usage = |extra: &[&str]| gate(dir.path(), Path::new(bin()), extra).status.code();
+    // Fixed repeats and adaptive pairs contradict each other; the bounds need --adaptive.
+    assert_eq!(usage(&["--adaptive", "--repeats", "3"]), Some(2));
+    assert_eq!(usage(&["--max-pairs", "20"]), Some(2));
+    assert_eq!(usage(&["--max-seconds", "60"]), Some(2));
+    assert_eq!(usage(&["--adaptive", "--max-pairs", "4"]), Some(2), "below --min-pairs 8");
+}

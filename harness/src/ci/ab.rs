@@ -6,6 +6,9 @@
 //! configuration both binaries back to back — A then B in even rounds, B then A in odd
 //! ones, so that neither binary always runs second (on a warm page cache, right after
 //! the other's output was freed). Round `r`'s two runs of a configuration form pair `r`.
+//! How many timed rounds each configuration gets is a `Schedule`'s: the plan's repeats
+//! (`Fixed`), or as many as the adaptive gate's looks need (`super::sequential`), which
+//! leaves decided configurations out of later rounds.
 
 use super::subject::Subject;
 use crate::benchmark::executor::Executor;
@@ -69,8 +72,88 @@ pub fn configurations(cfg: &AbConfig) -> Result<(Vec<Cell>, Vec<String>)> {
     Ok((cells, skipped))
 }
 
-/// Run every configuration of `cfg.plan` that both sides can export A/B interleaved.
-pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
+/// Which configurations get another timed round: a fixed number of rounds, or the
+/// adaptive gate's looks (`super::sequential::Sequential`).
+pub trait Schedule {
+    /// Called before every timed round (the first included) with the runs so far and the
+    /// time since the first round began; clears `open[i]` for each configuration that
+    /// needs no more pairs. The runs end when none is open.
+    fn before_round(&mut self, runs: &[CellRuns], open: &mut [bool], elapsed: std::time::Duration);
+}
+
+/// `repeats` timed rounds for every configuration: the plan's (or `--repeats`).
+pub struct Fixed {
+    pub repeats: u32,
+    done: u32,
+}
+
+impl Fixed {
+    pub fn new(repeats: u32) -> Fixed {
+        Fixed { repeats, done: 0 }
+    }
+}
+
+impl Schedule for Fixed {
+    fn before_round(&mut self, _: &[CellRuns], open: &mut [bool], _: std::time::Duration) {
+        if self.done >= self.repeats {
+            open.fill(false);
+        }
+        self.done += 1;
+    }
+}
+
+/// Targets, inputs and params of the configurations, ready to run.
+struct Bench<'a> {
+    cfg: &'a AbConfig<'a>,
+    cells: Vec<Cell>,
+    targets: HashMap<String, Target>,
+    inputs: Vec<PathBuf>,
+    params: Vec<PathBuf>,
+    executor: Executor,
+}
+
+/// Run every configuration of `cfg.plan` that both sides can export A/B interleaved:
+/// the plan's warm-up rounds, then timed rounds of the configurations `schedule` keeps
+/// open.
+pub fn run(cfg: &AbConfig, schedule: &mut dyn Schedule) -> Result<Vec<CellRuns>> {
+    let bench = prepare(cfg)?;
+    let mut results: Vec<CellRuns> = bench
+        .cells
+        .iter()
+        .map(|c| CellRuns { cell_id: c.id(), label: c.label(), pairs: Vec::new(), baseline_tree: None, candidate_tree: None, failures: Vec::new(), invalid: None })
+        .collect();
+    let mut rng = SplitMix64::new(cfg.plan.seed);
+    let mut order: Vec<usize> = (0..bench.cells.len()).collect();
+    let mut open = vec![true; bench.cells.len()];
+    let t0 = std::time::Instant::now();
+    for round in 0.. {
+        let timed = round >= cfg.plan.warmup;
+        if timed {
+            schedule.before_round(&results, &mut open, t0.elapsed());
+        }
+        if !open.iter().any(|&o| o) {
+            break;
+        }
+        // Shuffled whole every round, so that the order does not depend on which
+        // configurations are still open (the fixed gate's order is what it always was).
+        rng.shuffle(&mut order);
+        if cfg.progress {
+            let what = if timed { format!("timed, {} configurations", open.iter().filter(|&&o| o).count()) } else { "warm-up".into() };
+            eprintln!("ci: round {} ({what})", round + 1);
+        }
+        for &i in order.iter().filter(|&&i| open[i]) {
+            let walls = bench.pair(i, round, &mut results[i])?;
+            if let (true, [Some(a), Some(b)]) = (timed, walls) {
+                results[i].pairs.push((a, b));
+            }
+        }
+    }
+    drop(bench);
+    Ok(results)
+}
+
+/// Targets, datasets and params for every configuration both sides can export.
+fn prepare<'a>(cfg: &'a AbConfig<'a>) -> Result<Bench<'a>> {
     let (cells, skipped) = configurations(cfg)?;
     for s in &skipped {
         eprintln!("ci: left out {s}");
@@ -111,61 +194,54 @@ pub fn run(cfg: &AbConfig) -> Result<Vec<CellRuns>> {
         inputs.push(path);
         params.push(crate::sweep::params::write_params(c, &params_dir)?);
     }
-
     let executor = Executor::current().context("cannot locate this executable")?;
-    let mut results: Vec<CellRuns> = cells
-        .iter()
-        .map(|c| CellRuns { cell_id: c.id(), label: c.label(), pairs: Vec::new(), baseline_tree: None, candidate_tree: None, failures: Vec::new(), invalid: None })
-        .collect();
-    let rounds = cfg.plan.warmup + cfg.plan.repeats;
-    let mut rng = SplitMix64::new(cfg.plan.seed);
-    let mut order: Vec<usize> = (0..cells.len()).collect();
-    for round in 0..rounds {
-        rng.shuffle(&mut order);
-        if cfg.progress {
-            let what = if round < cfg.plan.warmup { "warm-up" } else { "timed" };
-            eprintln!("ci: round {}/{rounds} ({what})", round + 1);
+    Ok(Bench { cfg, cells, targets, inputs, params, executor })
+}
+
+impl Bench<'_> {
+    /// Configuration `i`'s two runs of `round`, back to back; their wall times, `None`
+    /// for a failed run (recorded in `r.failures`).
+    fn pair(&self, i: usize, round: u32, r: &mut CellRuns) -> Result<[Option<f64>; 2]> {
+        let sides = if round % 2 == 0 { [Side::Baseline, Side::Candidate] } else { [Side::Candidate, Side::Baseline] };
+        let mut walls = [None, None];
+        for side in sides {
+            let slot = if side == Side::Baseline { 0 } else { 1 };
+            walls[slot] = self.one(i, side, r)?;
         }
-        for &i in &order {
-            let cell = &cells[i];
-            let sides = if round % 2 == 0 { [Side::Baseline, Side::Candidate] } else { [Side::Candidate, Side::Baseline] };
-            let mut walls = [None, None];
-            for side in sides {
-                let subject = match side {
-                    Side::Baseline => cfg.baseline,
-                    Side::Candidate => cfg.candidate,
-                };
-                let out = targets[&cell.target].root.join("gate-run");
-                if out.exists() {
-                    std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
-                }
-                let cmd = subject.command(cell, &inputs[i], &params[i], &out)?;
-                let child = executor.run(&cmd).with_context(|| format!("cannot run {}", subject.origin()))?;
-                let r = &mut results[i];
-                let (tree, slot, name) = match side {
-                    Side::Baseline => (&mut r.baseline_tree, 0, "baseline"),
-                    Side::Candidate => (&mut r.candidate_tree, 1, "candidate"),
-                };
-                if child.success() {
-                    walls[slot] = Some(child.wall.as_secs_f64());
-                    if tree.is_none() {
-                        *tree = Some(tree_stats(&out, true).with_context(|| format!("cannot measure {}", out.display()))?);
-                        if side == Side::Candidate && subject.validated() {
-                            r.invalid = super::subject::invalid(&out);
-                        }
-                    }
-                } else {
-                    r.failures.push(format!("{name}: {}", child.error_line()));
-                }
-                let _ = std::fs::remove_dir_all(&out);
-            }
-            if round >= cfg.plan.warmup {
-                if let [Some(a), Some(b)] = walls {
-                    results[i].pairs.push((a, b));
-                }
-            }
-        }
+        Ok(walls)
     }
-    drop(targets);
-    Ok(results)
+
+    /// One run of one side; the first successful run's output is measured (and the
+    /// candidate's validated) before it is removed.
+    fn one(&self, i: usize, side: Side, r: &mut CellRuns) -> Result<Option<f64>> {
+        let cell = &self.cells[i];
+        let (subject, name) = match side {
+            Side::Baseline => (self.cfg.baseline, "baseline"),
+            Side::Candidate => (self.cfg.candidate, "candidate"),
+        };
+        let out = self.targets[&cell.target].root.join("gate-run");
+        if out.exists() {
+            std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
+        }
+        let cmd = subject.command(cell, &self.inputs[i], &self.params[i], &out)?;
+        let child = self.executor.run(&cmd).with_context(|| format!("cannot run {}", subject.origin()))?;
+        let tree = match side {
+            Side::Baseline => &mut r.baseline_tree,
+            Side::Candidate => &mut r.candidate_tree,
+        };
+        let wall = if child.success() {
+            if tree.is_none() {
+                *tree = Some(tree_stats(&out, true).with_context(|| format!("cannot measure {}", out.display()))?);
+                if side == Side::Candidate && subject.validated() {
+                    r.invalid = super::subject::invalid(&out);
+                }
+            }
+            Some(child.wall.as_secs_f64())
+        } else {
+            r.failures.push(format!("{name}: {}", child.error_line()));
+            None
+        };
+        let _ = std::fs::remove_dir_all(&out);
+        Ok(wall)
+    }
 }

@@ -59,6 +59,7 @@ pub fn judge_cell(c: &CountedCell, threshold: f64, allow_format_change: bool) ->
         noise: None,
         inconclusive: None,
         counts,
+        stopped: None,
         format_changes: format,
         failures: c.failures.clone(),
         status,

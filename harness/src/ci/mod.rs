@@ -3,7 +3,9 @@
 //! interval of the ratio of median wall times, plus exact checks of what they wrote.
 //!
 //! - `build.rs`: a path is used as is, a git revision is built in a temporary worktree;
-//! - `ab.rs`: the interleaved child-process runs (`crate::benchmark::executor`);
+//! - `ab.rs`: the interleaved child-process runs (`crate::benchmark::executor`), as many
+//!   rounds as a schedule says: the plan's repeats, or `sequential.rs`'s adaptive looks
+//!   (`--adaptive`: more pairs while undecided, Bonferroni over the planned looks);
 //! - `stats.rs`: ratio of medians with a pair bootstrap interval;
 //! - `verdict.rs`: pass / slower / format change / error, and the exit status;
 //! - `report.rs`: Markdown (and `$GITHUB_STEP_SUMMARY`) or JSON.
@@ -25,6 +27,7 @@ pub mod count_verdict;
 pub mod counted;
 pub mod interval;
 pub mod report;
+pub mod sequential;
 pub mod stats;
 pub mod subject;
 pub mod verdict;
@@ -61,6 +64,8 @@ pub struct GateMeta {
     pub plan: String,
     pub repeats: u32,
     pub warmup: u32,
+    /// The adaptive gate's looks (`--adaptive`); `repeats` is then unused.
+    pub adaptive: Option<sequential::Design>,
     /// Wall time of the A/B runs (not of building revisions).
     pub wall_s: f64,
     /// Configurations of the plan one side cannot export, with the reason.
@@ -82,6 +87,8 @@ pub struct Gate {
     /// Wall time only: fewer pairs, or shorter baseline runs (s), are inconclusive.
     pub min_pairs: usize,
     pub min_run_s: f64,
+    /// Wall time only: pairs by a sequential design instead of the plan's repeats.
+    pub adaptive: Option<sequential::Design>,
 }
 
 impl Gate {
@@ -105,6 +112,7 @@ impl Gate {
             // Counted runs: one per binary and configuration, no warm-up.
             repeats: if self.counter == Counter::Wall { self.plan.repeats } else { 1 },
             warmup: if self.counter == Counter::Wall { self.plan.warmup } else { 0 },
+            adaptive: if self.counter == Counter::Wall { self.adaptive.clone() } else { None },
             wall_s: t.elapsed().as_secs_f64(),
         };
         Ok((meta, v))
@@ -115,15 +123,27 @@ impl Gate {
     }
 
     fn run_wall(&self) -> Result<verdict::Verdict> {
-        let runs = ab::run(&self.ab_config())?;
         let rules = verdict::WallRules {
             threshold: self.threshold,
             allow_format_change: self.allow_format_change,
             outputs_comparable: subject::outputs_comparable(&self.baseline, &self.candidate),
             min_pairs: self.min_pairs,
             min_run_s: self.min_run_s,
+            confidence: stats::CONFIDENCE,
         };
-        Ok(verdict::judge(&runs, &rules))
+        let Some(design) = &self.adaptive else {
+            let runs = ab::run(&self.ab_config(), &mut ab::Fixed::new(self.plan.repeats))?;
+            return Ok(verdict::judge(&runs, &rules));
+        };
+        let mut schedule = sequential::Sequential::new(design.clone(), rules);
+        let runs = ab::run(&self.ab_config(), &mut schedule)?;
+        // Every interval at the looks' level, the last one's included.
+        let mut v = verdict::judge(&runs, &design.rules(&rules));
+        let stops = schedule.into_stops();
+        for c in &mut v.cells {
+            c.stopped = stops.get(&c.cell_id).copied();
+        }
+        Ok(v)
     }
 
     fn run_counted(&self) -> Result<verdict::Verdict> {

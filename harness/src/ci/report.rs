@@ -50,30 +50,43 @@ fn output(c: &CellVerdict) -> &'static str {
 
 /// The wall-time gate's header lines and table.
 fn wall_table(s: &mut String, meta: &GateMeta, v: &Verdict) {
-    s.push_str(&format!(
-        "- plan `{}`: {} configurations, {} timed A/B pairs each (+{} warm-up), {:.0} s\n",
-        meta.plan,
-        v.cells.len(),
-        meta.repeats,
-        meta.warmup,
-        meta.wall_s
-    ));
+    let pairs = match &meta.adaptive {
+        None => format!("{} timed A/B pairs each", meta.repeats),
+        Some(d) => format!("adaptive: timed A/B pairs until decided, looks at {} pairs, each interval at {:.2} % (Bonferroni: 95 % for all looks together){}", looks(&d.looks), d.look_confidence * 100.0, d.max_seconds.map_or(String::new(), |t| format!(", at most {t:.0} s"))),
+    };
+    s.push_str(&format!("- plan `{}`: {} configurations, {pairs} (+{} warm-up), {:.0} s\n", meta.plan, v.cells.len(), meta.warmup, meta.wall_s));
     s.push_str(&format!(
         "- fails when the distribution-free 95 % interval of the median per-pair wall-time ratio candidate/baseline lies entirely above {:.3} (threshold {:.1} %); inconclusive (exit 3) with too few pairs, too short runs, or an interval straddling the threshold and wider than it; output bytes, file count and hash must match{}\n\n",
         1.0 + v.threshold,
         v.threshold * 100.0,
         if v.allow_format_change { " (format changes allowed)" } else { "" }
     ));
-    s.push_str("| configuration | baseline s | candidate s | change | 95 % interval | output | verdict |\n");
-    s.push_str("|---|---|---|---|---|---|---|\n");
+    let adaptive = meta.adaptive.is_some();
+    if adaptive {
+        s.push_str("| configuration | baseline s | candidate s | change | 95 % interval | pairs (stopped) | output | verdict |\n");
+        s.push_str("|---|---|---|---|---|---|---|---|\n");
+    } else {
+        s.push_str("| configuration | baseline s | candidate s | change | 95 % interval | output | verdict |\n");
+        s.push_str("|---|---|---|---|---|---|---|\n");
+    }
     for c in &v.cells {
         let interval = c.noise.map_or("none (too few pairs)".to_string(), |n| format!("{} … {}", pct(n.lo), pct(n.hi)));
         let (a, b, r, ci) = match &c.ci {
             Some(ci) => (format!("{:.3}", ci.baseline_median_s), format!("{:.3}", ci.candidate_median_s), pct(ci.ratio), interval),
             None => ("–".into(), "–".into(), "–".into(), "–".into()),
         };
-        s.push_str(&format!("| {} | {a} | {b} | {r} | {ci} | {} | {} |\n", c.label, output(c), c.status.as_str()));
+        let stop = match (&c.stopped, adaptive) {
+            (_, false) => String::new(),
+            (Some(x), true) => format!(" {} ({}) |", x.pairs, x.reason.as_str()),
+            (None, true) => " – |".into(),
+        };
+        s.push_str(&format!("| {} | {a} | {b} | {r} | {ci} |{stop} {} | {} |\n", c.label, output(c), c.status.as_str()));
     }
+}
+
+/// `8, 16, 32, 40`.
+fn looks(l: &[usize]) -> String {
+    l.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn thousands(n: u64) -> String {
@@ -143,6 +156,7 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
         "plan": meta.plan,
         "repeats": meta.repeats,
         "warmup": meta.warmup,
+        "adaptive": meta.adaptive,
         "wall_s": meta.wall_s,
         "threshold": v.threshold,
         "allow_format_change": v.allow_format_change,
@@ -165,6 +179,7 @@ pub fn json(meta: &GateMeta, v: &Verdict) -> Value {
             "format_changes": c.format_changes,
             "failures": c.failures,
             "counts": c.counts,
+            "stopped": c.stopped,
         })).collect::<Vec<_>>(),
     })
 }

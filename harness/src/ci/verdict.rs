@@ -1,7 +1,8 @@
 //! The gate's decision, per configuration and overall.
 //!
 //! - **Speed** (wall time), judged on the distribution-free 95 % interval of the median
-//!   paired ratio candidate / baseline (`super::interval`), in this order:
+//!   paired ratio candidate / baseline (`super::interval`; with `--adaptive`, at the
+//!   per-look level of `super::sequential`, 95 % for all looks together), in this order:
 //!   1. fewer pairs than `--min-pairs`, or a baseline median run shorter than
 //!      `--min-run-ms`: **inconclusive** (runs that short are a few scheduler slices, and
 //!      load does not hit both runs of a pair alike);
@@ -69,6 +70,9 @@ pub struct CellVerdict {
     /// The deterministic gate's counts (`--counter instructions`); `None` for wall time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<super::count_verdict::CountChange>,
+    /// How the adaptive gate's sequence of pairs ended (`--adaptive`); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<super::sequential::Stopped>,
     /// Differences between the two outputs (`bytes 100 → 120`, …); empty when identical.
     pub format_changes: Vec<String>,
     pub failures: Vec<String>,
@@ -134,12 +138,16 @@ pub struct WallRules {
     pub min_pairs: usize,
     /// A baseline median run shorter than this (seconds): inconclusive.
     pub min_run_s: f64,
+    /// Coverage of the interval of the median: `CONFIDENCE` (95 %) for a fixed number of
+    /// pairs; the per-look level of a sequential design (`super::sequential`), so that
+    /// all its looks together still hold at 95 %.
+    pub confidence: f64,
 }
 
 /// The speed part of the verdict (see the module doc), with the reason when inconclusive.
 pub fn judge_speed(pairs: &[(f64, f64)], ci: Option<&RatioCi>, rules: &WallRules) -> (Option<MedianCi>, Status, Option<String>) {
     let ratios: Vec<f64> = pairs.iter().map(|p| p.1 / p.0).collect();
-    let noise = median_ci(&ratios, CONFIDENCE);
+    let noise = median_ci(&ratios, rules.confidence);
     let limit = 1.0 + rules.threshold;
     if pairs.len() < rules.min_pairs {
         return (noise, Status::Inconclusive, Some(format!("{} pairs, fewer than --min-pairs {}", pairs.len(), rules.min_pairs)));
@@ -149,7 +157,8 @@ pub fn judge_speed(pairs: &[(f64, f64)], ci: Option<&RatioCi>, rules: &WallRules
         return (noise, Status::Inconclusive, Some(why));
     }
     let Some(n) = noise else {
-        return (None, Status::Inconclusive, Some(format!("{} pairs give no 95 % interval of the median (6 needed)", pairs.len())));
+        let why = format!("{} pairs give no {:.2} % interval of the median", pairs.len(), rules.confidence * 100.0);
+        return (None, Status::Inconclusive, Some(why));
     };
     if n.lo > limit {
         (noise, Status::Slower, None)
@@ -201,6 +210,7 @@ pub fn judge_cell(runs: &CellRuns, rules: &WallRules) -> CellVerdict {
         noise,
         inconclusive: if status == Status::Inconclusive { inconclusive } else { None },
         counts: None,
+        stopped: None,
         format_changes: format,
         failures,
         status,
@@ -227,7 +237,7 @@ mod tests {
     use super::*;
 
     fn rules(threshold: f64, allow_format_change: bool) -> WallRules {
-        WallRules { threshold, allow_format_change, outputs_comparable: true, min_pairs: 8, min_run_s: 0.15 }
+        WallRules { threshold, allow_format_change, outputs_comparable: true, min_pairs: 8, min_run_s: 0.15, confidence: CONFIDENCE }
     }
 
     fn tree(bytes: u64, files: u64, hash: &str) -> TreeStats {

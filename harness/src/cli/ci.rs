@@ -1,11 +1,12 @@
 //! `cellucid-bench ci --baseline REV|BINARY [--candidate REV|BINARY] [--plan ci]
-//! [--threshold 10%] [--allow-format-change] [--json] [--repeats N]`: the CI speed gate
+//! [--threshold 10%] [--allow-format-change] [--json] [--repeats N | --adaptive
+//! [--max-pairs 40] [--max-seconds S]]`: the CI speed gate
 //! (see `crate::ci`). Exit 0 when every configuration passes, 1 when one is slower
 //! beyond the threshold, wrote different output, or failed to run; 2 on usage errors;
 //! 3 when the wall-time gate could not judge (and nothing failed).
 
 use crate::ci::subject::Subject;
-use crate::ci::{build, report, verdict, Counter, Gate};
+use crate::ci::{build, report, sequential, verdict, Counter, Gate};
 use crate::writer::{Peer, Writers};
 
 use anyhow::{bail, Context, Result};
@@ -53,6 +54,20 @@ pub struct CiArgs {
     /// runs of a few scheduler slices are not hit alike by load on a shared machine.
     #[arg(long, default_value_t = 150.0)]
     pub min_run_ms: f64,
+    /// Wall time: add pairs while a configuration is undecided, stopping as soon as its
+    /// interval clears or is below the threshold; looks at --min-pairs, then doubling, up
+    /// to --max-pairs, each at a Bonferroni-adjusted level so that all looks together
+    /// hold at 95 % (instead of the plan's fixed repeats).
+    #[arg(long, conflicts_with = "repeats")]
+    pub adaptive: bool,
+    /// With --adaptive: the most timed pairs per configuration (the last look) [default: 40].
+    #[arg(long, requires = "adaptive")]
+    pub max_pairs: Option<usize>,
+    /// With --adaptive: a time budget for the A/B runs (warm-up included), in seconds: no
+    /// configuration starts rounds towards a look it would reach after it (projected from
+    /// its pairs so far); it is then judged on the pairs it has.
+    #[arg(long, requires = "adaptive")]
+    pub max_seconds: Option<f64>,
     /// With --counter instructions: no cache simulation (no D1/LL misses; ≈ 2x faster).
     #[arg(long)]
     pub no_cache_sim: bool,
@@ -98,6 +113,11 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
     if let Some(w) = a.warmup {
         plan.warmup = w;
     }
+    let adaptive = match (a.adaptive, a.counter) {
+        (false, _) => None,
+        (true, Counter::Instructions) => bail!("--adaptive is for wall time: instruction counts do not vary between runs"),
+        (true, Counter::Wall) => Some(sequential::Design::new(a.min_pairs, a.max_pairs.unwrap_or(sequential::DEFAULT_MAX_PAIRS), a.max_seconds)?),
+    };
     let work_dir = std::path::absolute(&a.work_dir).with_context(|| format!("cannot resolve {}", a.work_dir.display()))?;
     let (baseline, candidate) = subjects(&a, &work_dir)?;
     let gate = Gate {
@@ -112,6 +132,7 @@ pub fn run(a: CiArgs) -> Result<ExitCode> {
         cache_sim: !a.no_cache_sim,
         min_pairs: a.min_pairs,
         min_run_s: a.min_run_ms / 1e3,
+        adaptive,
     };
     let (meta, v) = gate.run()?;
     let md = report::markdown(&meta, &v);
