@@ -347,8 +347,10 @@ pub(crate) fn dense_columns<T: H5Type + Element>(
 fn to_minor<T: Copy + Send + Sync + TryInto<i64>>(v: &[T], n_cols: usize, path: &str) -> Result<Vec<u32>> {
     let wide = |x: T| x.try_into().unwrap_or(i64::MAX);
     let ok = |x: T| (0..n_cols as i64).contains(&wide(x)) && wide(x) <= u32::MAX as i64;
-    if let Some(&bad) = (!v.par_iter().all(|&x| ok(x))).then(|| v.iter().find(|&&x| !ok(x))).flatten() {
-        check_index(wide(bad), n_cols, path)?;
+    if !v.par_iter().all(|&x| ok(x)) {
+        if let Some(&bad) = v.iter().find(|&&x| !ok(x)) {
+            check_index(wide(bad), n_cols, path)?;
+        }
     }
     // Every index is in 0..n_cols ≤ u32::MAX + 1 here, so the cast is exact.
     Ok(v.par_iter().map(|&x| wide(x) as u32).collect())
