@@ -92,6 +92,21 @@ fn gate(dir: &Path, candidate: &Path, extra: &[&str]) -> Output {
         .expect("run the gate")
 }
 
+/// The binary against itself on the smoke plan at the smoke threshold, JSON on stdout
+/// and the Markdown in the step summary `summary`, with `extra` arguments.
+fn a_a_gate_to_summary(dir: &Path, summary: &Path, extra: &[&str]) -> Output {
+    Command::new(bin())
+        .args(["ci", "--baseline", bin(), "--candidate", bin(), "--quiet", "--json", "--threshold", SMOKE_THRESHOLD])
+        .args(extra)
+        .arg("--plan")
+        .arg(write_plan(dir))
+        .arg("--work-dir")
+        .arg(dir.join("work"))
+        .env("GITHUB_STEP_SUMMARY", summary)
+        .output()
+        .expect("run the gate")
+}
+
 fn show(o: &Output) -> String {
     format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -101,16 +116,8 @@ fn a_binary_against_itself_passes_with_a_markdown_table() {
     let dir = tempfile::tempdir().expect("tmp");
     let summary = dir.path().join("step-summary.md");
     // One gate run gives both: JSON on stdout, the Markdown in the step summary.
-    let out = Command::new(bin())
-        .args(["ci", "--baseline", bin(), "--candidate", bin(), "--quiet", "--json", "--threshold", SMOKE_THRESHOLD])
-        // 40 ms runs are below the default --min-run-ms: judged anyway, as in the past.
-        .args(["--min-pairs", "6", "--min-run-ms", "0", "--plan"])
-        .arg(write_plan(dir.path()))
-        .arg("--work-dir")
-        .arg(dir.path().join("work"))
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .expect("run the gate");
+    // 40 ms runs are below the default --min-run-ms: judged anyway, as in the past.
+    let out = a_a_gate_to_summary(dir.path(), &summary, &["--min-pairs", "6", "--min-run-ms", "0"]);
     // Pass, or inconclusive when load made the 7 pairs noisier than the threshold (the
     // distribution-free interval of 7 pairs runs from the smallest to the largest ratio);
     // never a failure: it is the same binary.
@@ -394,15 +401,7 @@ fn adaptive_gate_stops_when_decided_and_reports_why() {
     // The same binary at a 50 % threshold: decided (pass) at 8 or 16 pairs, or, when
     // load makes 16 pairs noisier than 50 %, inconclusive at --max-pairs; never slower.
     let summary = dir.path().join("step-summary.md");
-    let out = Command::new(bin())
-        .args(["ci", "--baseline", bin(), "--candidate", bin(), "--quiet", "--json", "--threshold", SMOKE_THRESHOLD])
-        .args(["--adaptive", "--max-pairs", "16", "--min-run-ms", "0", "--plan"])
-        .arg(write_plan(dir.path()))
-        .arg("--work-dir")
-        .arg(dir.path().join("work"))
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .expect("run the gate");
+    let out = a_a_gate_to_summary(dir.path(), &summary, &["--adaptive", "--max-pairs", "16", "--min-run-ms", "0"]);
     let code = out.status.code();
     assert!(code == Some(0) || code == Some(3), "{}", show(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
