@@ -245,6 +245,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--out-root", type=Path, default=None, help="where exports are written (default: a temp dir)")
     args = ap.parse_args()
+    if args.out_root is not None:
+        args.out_root.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="cellucid-py-bench-", dir=args.out_root))
     try:
         t0 = time.perf_counter()

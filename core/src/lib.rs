@@ -44,7 +44,7 @@ pub mod validate;
 
 pub use dataset::{Coo, Compressed, DType, Dataset, DenseArray, Element, Label, Matrix, ObsColumn, ObsData, ObsFrame, Values, VarFrame};
 pub use error::{ErrorClass, ExportError, Result};
-pub use export::{export, export_with_blocks, export_with_progress, Progress};
+pub use export::{export, export_with_blocks, export_with_built_matrix, export_with_progress, Progress};
 pub use stage::blocks::ColumnBlocks;
 pub use options::{Durability, ExportOptions, GzipBackend};
 pub use report::{ExportReport, Phase, PhaseTiming};

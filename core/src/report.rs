@@ -118,6 +118,17 @@ pub fn process_cpu_ns() -> u64 {
     us(ru.ru_utime).wrapping_add(us(ru.ru_stime)).wrapping_mul(1_000)
 }
 
+/// CPU nanoseconds consumed by the calling thread.
+pub fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
 /// The monotonic clock in nanoseconds (see [`process_cpu_ns`] for why not `Instant`).
 pub fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };

@@ -5,18 +5,22 @@
 
 mod support;
 
-use cellucid_core::{export, validate, GzipBackend};
+use cellucid_core::{export, validate, Dataset, ExportOptions, ExportReport, GzipBackend, Result};
 use cellucid_datasets::golden;
+use std::path::Path;
+use support::built::export_built;
 use support::tree::{compare, golden_cases};
 
-fn run_case(case: &std::path::Path, backend: GzipBackend) -> Vec<String> {
+type Exporter = fn(&Dataset, &ExportOptions, &Path) -> Result<ExportReport>;
+
+fn run_case(case: &Path, backend: GzipBackend, exporter: Exporter) -> Vec<String> {
     let ds = golden::load_dataset(case).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     let mut options = golden::export_options(case).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     options.gzip_backend = backend;
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("expected");
     let mut problems = Vec::new();
-    match export(&ds, &options, &out) {
+    match exporter(&ds, &options, &out) {
         Ok(report) => {
             problems.extend(compare(case, &out));
             let v = validate(&out);
@@ -31,11 +35,15 @@ fn run_case(case: &std::path::Path, backend: GzipBackend) -> Vec<String> {
 }
 
 fn check_all(backend: GzipBackend) {
+    check_all_with(backend, export);
+}
+
+fn check_all_with(backend: GzipBackend, exporter: Exporter) {
     let cases = golden_cases();
     assert_eq!(cases.len(), 12, "expected 12 golden cases");
     let mut failed = Vec::new();
     for case in &cases {
-        let problems = run_case(case, backend);
+        let problems = run_case(case, backend, exporter);
         if !problems.is_empty() {
             let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             failed.push(format!("{name}:\n  {}", problems.join("\n  ")));
@@ -58,4 +66,10 @@ fn golden_cases_match_with_every_other_backend() {
             check_all(b);
         }
     }
+}
+
+/// The Python package's way in: the matrix built beside the other inputs' checks.
+#[test]
+fn golden_cases_match_with_the_matrix_built_beside_the_checks() {
+    check_all_with(GzipBackend::default(), export_built);
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use support::built::export_built;
 use support::tree::{listing, shared_dir};
 
 const N: usize = 40;
@@ -397,6 +398,19 @@ fn every_refusal_is_covered_or_explained() {
 
 #[test]
 fn refusals_match_the_reference_and_leave_out_dir_untouched() {
+    check_refusals(export);
+}
+
+/// The same refusals, in the same order of precedence, when the gene matrix is built
+/// beside the checks of the graph, embeddings and obs (the Python package's way in).
+#[test]
+fn refusals_are_the_same_with_the_matrix_built_beside_the_checks() {
+    check_refusals(export_built);
+}
+
+type Exporter = fn(&Dataset, &ExportOptions, &Path) -> cellucid_core::Result<cellucid_core::ExportReport>;
+
+fn check_refusals(exporter: Exporter) {
     let expected = expected_cases();
     let mut failures = Vec::new();
     for (id, modify, field, before) in cases() {
@@ -419,7 +433,7 @@ fn refusals_match_the_reference_and_leave_out_dir_untouched() {
         }
         let before_bytes = snapshot(&out);
         modify(&mut ds, &mut o);
-        let err = match export(&ds, &o, &out) {
+        let err = match exporter(&ds, &o, &out) {
             Ok(_) => {
                 failures.push(format!("{id}: exported, but the reference refuses it"));
                 continue;

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use borrowed::{BorrowedCsr, CsrSlices};
-use cellucid_core::{export_with_progress, Dataset, ExportOptions, ExportReport, Matrix, Progress};
+use cellucid_core::{export_with_built_matrix, export_with_progress, Dataset, ExportOptions, ExportReport, Matrix, Progress};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -27,21 +27,20 @@ use pyo3::types::PyDict;
 type Outcome = std::thread::Result<cellucid_core::Result<ExportReport>>;
 
 /// One export, inside `pool` when there is one, a panic caught; a borrowed CSR
-/// `gene_expression` is transposed into the dataset first, on the same pool.
+/// `gene_expression` is transposed by core on the same pool, beside its checks of the
+/// other inputs.
 fn exporting(
     pool: Option<&rayon::ThreadPool>,
-    dataset: &mut Dataset,
+    dataset: &Dataset,
     csr: Option<&CsrSlices<'_>>,
     options: &ExportOptions,
     out_dir: &std::path::Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Outcome {
-    let mut go = || {
-        catch_unwind(AssertUnwindSafe(|| {
-            if let Some(csr) = csr {
-                dataset.gene_expression = Some(Matrix::Csc(csr.to_csc()));
-            }
-            export_with_progress(dataset, options, out_dir, progress)
+    let go = || {
+        catch_unwind(AssertUnwindSafe(|| match csr {
+            Some(csr) => export_with_built_matrix(dataset, &|| Matrix::Csc(csr.to_csc()), options, out_dir, progress),
+            None => export_with_progress(dataset, options, out_dir, progress),
         }))
     };
     match pool {
@@ -59,7 +58,7 @@ fn exporting(
 /// call costs one thread start per core (well under a millisecond). Without threads to
 /// be had (a process limit), core runs on the calling thread.
 fn run(
-    dataset: &mut Dataset,
+    dataset: &Dataset,
     csr: Option<&CsrSlices<'_>>,
     options: &ExportOptions,
     out_dir: &std::path::Path,
@@ -95,10 +94,10 @@ fn export(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let borrowed = data.get_item("gene_expression")?.and_then(|m| BorrowedCsr::from_tuple(&m));
-    let mut dataset = dataset::dataset(data, borrowed.is_some())?;
+    let dataset = dataset::dataset(data, borrowed.is_some())?;
     let options = options::options(options)?;
     let csr = borrowed.as_ref().map(BorrowedCsr::slices);
-    let outcome = py.detach(|| run(&mut dataset, csr.as_ref(), &options, &out_dir, progress.as_ref()));
+    let outcome = py.detach(|| run(&dataset, csr.as_ref(), &options, &out_dir, progress.as_ref()));
     match outcome {
         Ok(Ok(report)) => serde_json::to_string(&report).map_err(|e| PyRuntimeError::new_err(e.to_string())),
         Ok(Err(e)) => Err(error::to_py(py, e)),

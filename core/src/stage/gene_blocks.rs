@@ -8,8 +8,8 @@
 //! memory holds one block at a time.
 
 use super::blocks::{block_of, ColumnBlocks};
-use super::genes::{check_dtype, prepare, select, write_manifest, Columns, Genes};
-use crate::dataset::Dataset;
+use super::genes::{check_dtype, prepare, prepare_matrix, select, write_manifest, Columns, Genes};
+use crate::dataset::{Dataset, Matrix};
 use super::output::{Output, Written};
 use crate::error::{ExportError, Result};
 use crate::options::ExportOptions;
@@ -73,6 +73,25 @@ pub fn prepare_stage<'a>(
     n_cells: usize,
 ) -> Result<Option<GeneStage<'a>>> {
     let Some(src) = blocks else { return Ok(prepare(ds, options, n_cells)?.map(GeneStage::Memory)) };
+    prepare_blocks(ds, src, options, n_cells)
+}
+
+/// D.7 for a matrix built outside the dataset (`built` stands for `ds.gene_expression`).
+pub fn prepare_built<'a>(
+    ds: &Dataset,
+    built: Option<&'a Matrix>,
+    options: &ExportOptions,
+    n_cells: usize,
+) -> Result<Option<GeneStage<'a>>> {
+    Ok(prepare_matrix(built, ds, options, n_cells)?.map(GeneStage::Memory))
+}
+
+fn prepare_blocks<'a>(
+    ds: &Dataset,
+    src: &'a dyn ColumnBlocks,
+    options: &ExportOptions,
+    n_cells: usize,
+) -> Result<Option<GeneStage<'a>>> {
     let (rows, cols) = src.shape();
     let (ids, columns) = select(ds.var.as_ref(), &[rows, cols], options, n_cells)?;
     Ok(Some(GeneStage::Blocks(BlockGenes { ids, columns, blocks: src, n_cells })))

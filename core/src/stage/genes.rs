@@ -47,7 +47,18 @@ fn type_name(l: &Label) -> &'static str {
 
 /// D.7: var, matrix shape, ids, panel. `None` when there is no gene_expression.
 pub fn prepare<'a>(ds: &'a Dataset, options: &ExportOptions, n_cells: usize) -> Result<Option<Genes<'a>>> {
-    let Some(matrix) = &ds.gene_expression else { return Ok(None) };
+    prepare_matrix(ds.gene_expression.as_ref(), ds, options, n_cells)
+}
+
+/// [`prepare`] with `matrix` standing for `ds.gene_expression` (e.g. one built beside
+/// the other inputs' checks).
+pub fn prepare_matrix<'a>(
+    matrix: Option<&'a Matrix>,
+    ds: &Dataset,
+    options: &ExportOptions,
+    n_cells: usize,
+) -> Result<Option<Genes<'a>>> {
+    let Some(matrix) = matrix else { return Ok(None) };
     let (ids, columns) = select(ds.var.as_ref(), &matrix.shape(), options, n_cells)?;
     let matrix = match matrix {
         Matrix::Dense(d) => Columns::Dense(d),

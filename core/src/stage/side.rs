@@ -11,7 +11,7 @@ use super::obs::{self, Obs};
 use super::output::{Output, Written};
 use crate::error::Result;
 use crate::options::ExportOptions;
-use crate::report::{monotonic_ns, Phase};
+use crate::report::{monotonic_ns, thread_cpu_ns, Phase};
 
 /// One part written beside the genes.
 pub struct Part {
@@ -50,15 +50,4 @@ fn timed(phase: Phase, f: impl FnOnce() -> Result<Written>) -> Result<Part> {
     let (wall0, cpu0) = (monotonic_ns(), thread_cpu_ns());
     let written = f()?;
     Ok(Part { phase, wall_ns: monotonic_ns().saturating_sub(wall0), cpu_ns: thread_cpu_ns().saturating_sub(cpu0), written })
-}
-
-/// CPU nanoseconds consumed by the calling thread.
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
