@@ -158,9 +158,9 @@ fn export_from(
     let Early { graph, norms, obs } = early?;
     clock.switch(Phase::Genes);
     let genes = match source {
-        GeneSource::Dataset => gene_blocks::prepare_stage(dataset, None, options, n)?,
-        GeneSource::Blocks(blocks) => gene_blocks::prepare_stage(dataset, Some(blocks), options, n)?,
-        GeneSource::Built(_) => gene_blocks::prepare_built(dataset, built.as_ref(), options, n)?,
+        GeneSource::Dataset => gene_blocks::prepare_in_memory(dataset, dataset.gene_expression.as_ref(), options, n)?,
+        GeneSource::Blocks(blocks) => gene_blocks::prepare_blocks(dataset, blocks, options, n)?,
+        GeneSource::Built(_) => gene_blocks::prepare_in_memory(dataset, built.as_ref(), options, n)?,
     };
     clock.switch(Phase::Vectors);
     let vectors = vectors::prepare(dataset, options, n, &norms)?;

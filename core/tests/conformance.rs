@@ -5,13 +5,11 @@
 
 mod support;
 
-use cellucid_core::{export, validate, Dataset, ExportOptions, ExportReport, GzipBackend, Result};
+use cellucid_core::{export, validate, GzipBackend};
 use cellucid_datasets::golden;
 use std::path::Path;
-use support::built::export_built;
+use support::built::{export_built, Exporter};
 use support::tree::{compare, golden_cases};
-
-type Exporter = fn(&Dataset, &ExportOptions, &Path) -> Result<ExportReport>;
 
 fn run_case(case: &Path, backend: GzipBackend, exporter: Exporter) -> Vec<String> {
     let ds = golden::load_dataset(case).unwrap_or_else(|e| panic!("{}: {e}", case.display()));

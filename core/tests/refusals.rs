@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use support::built::export_built;
+use support::built::{export_built, Exporter};
 use support::tree::{listing, shared_dir};
 
 const N: usize = 40;
@@ -407,8 +407,6 @@ fn refusals_match_the_reference_and_leave_out_dir_untouched() {
 fn refusals_are_the_same_with_the_matrix_built_beside_the_checks() {
     check_refusals(export_built);
 }
-
-type Exporter = fn(&Dataset, &ExportOptions, &Path) -> cellucid_core::Result<cellucid_core::ExportReport>;
 
 fn check_refusals(exporter: Exporter) {
     let expected = expected_cases();

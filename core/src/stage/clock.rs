@@ -104,13 +104,13 @@ impl PhaseClock {
     pub fn end_background(&mut self, overlap_wall_ns: u64) {
         self.switch(self.current);
         let Some(b) = self.background.take() else { return };
-        let others = process_cpu_ns()
-            .saturating_sub(b.process_cpu0)
-            .saturating_sub(thread_cpu_ns().saturating_sub(b.thread_cpu0));
+        // One reading of each clock: the next phase starts where the window ended.
+        let (process, thread) = (process_cpu_ns(), thread_cpu_ns());
+        let others = process.saturating_sub(b.process_cpu0).saturating_sub(thread.saturating_sub(b.thread_cpu0));
         let i = index(b.phase);
         self.cpu_ns[i] = self.cpu_ns[i].wrapping_add(others);
         self.wall_ns[i] = self.wall_ns[i].wrapping_add(overlap_wall_ns);
-        self.cpu_mark = process_cpu_ns();
+        self.cpu_mark = process;
     }
 
     /// Add files and bytes written to a phase.

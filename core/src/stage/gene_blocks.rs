@@ -8,7 +8,7 @@
 //! memory holds one block at a time.
 
 use super::blocks::{block_of, ColumnBlocks};
-use super::genes::{check_dtype, prepare, prepare_matrix, select, write_manifest, Columns, Genes};
+use super::genes::{check_dtype, prepare, select, write_manifest, Columns, Genes};
 use crate::dataset::{Dataset, Matrix};
 use super::output::{Output, Written};
 use crate::error::{ExportError, Result};
@@ -64,29 +64,20 @@ impl GeneStage<'_> {
     }
 }
 
-/// D.7 for a gene matrix given either in the dataset or, out of core, as column blocks
-/// (`blocks` stands for `ds.gene_expression`; the checks are the same).
-pub fn prepare_stage<'a>(
-    ds: &'a Dataset,
-    blocks: Option<&'a dyn ColumnBlocks>,
-    options: &ExportOptions,
-    n_cells: usize,
-) -> Result<Option<GeneStage<'a>>> {
-    let Some(src) = blocks else { return Ok(prepare(ds, options, n_cells)?.map(GeneStage::Memory)) };
-    prepare_blocks(ds, src, options, n_cells)
-}
-
-/// D.7 for a matrix built outside the dataset (`built` stands for `ds.gene_expression`).
-pub fn prepare_built<'a>(
+/// D.7 for a gene matrix in memory: `matrix` stands for `ds.gene_expression` (it is
+/// that, or one built outside the dataset).
+pub fn prepare_in_memory<'a>(
     ds: &Dataset,
-    built: Option<&'a Matrix>,
+    matrix: Option<&'a Matrix>,
     options: &ExportOptions,
     n_cells: usize,
 ) -> Result<Option<GeneStage<'a>>> {
-    Ok(prepare_matrix(built, ds, options, n_cells)?.map(GeneStage::Memory))
+    Ok(prepare(matrix, ds, options, n_cells)?.map(GeneStage::Memory))
 }
 
-fn prepare_blocks<'a>(
+/// D.7 for a gene matrix given out of core as column blocks (`src` stands for
+/// `ds.gene_expression`; the checks are the same).
+pub fn prepare_blocks<'a>(
     ds: &Dataset,
     src: &'a dyn ColumnBlocks,
     options: &ExportOptions,

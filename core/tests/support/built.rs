@@ -5,6 +5,9 @@
 use cellucid_core::{export, export_with_built_matrix, Dataset, ExportOptions, ExportReport, Result};
 use std::path::Path;
 
+/// An export entry point, as the tests that run on both take it.
+pub type Exporter = fn(&Dataset, &ExportOptions, &Path) -> Result<ExportReport>;
+
 /// `export(ds, options, out)`, but with `ds.gene_expression` handed over as a build
 /// closure (a plain export when there is none).
 pub fn export_built(ds: &Dataset, options: &ExportOptions, out: &Path) -> Result<ExportReport> {
