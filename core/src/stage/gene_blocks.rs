@@ -8,7 +8,7 @@
 //! memory holds one block at a time.
 
 use super::blocks::{block_of, ColumnBlocks};
-use super::genes::{check_dtype, prepare, select, write_manifest, Columns, Genes};
+use super::genes::{check_dtype, prepare_matrix, select, write_manifest, Columns, Genes};
 use crate::dataset::{Dataset, Matrix};
 use super::output::{Output, Written};
 use crate::error::{ExportError, Result};
@@ -72,7 +72,7 @@ pub fn prepare_in_memory<'a>(
     options: &ExportOptions,
     n_cells: usize,
 ) -> Result<Option<GeneStage<'a>>> {
-    Ok(prepare(matrix, ds, options, n_cells)?.map(GeneStage::Memory))
+    Ok(prepare_matrix(matrix, ds, options, n_cells)?.map(GeneStage::Memory))
 }
 
 /// D.7 for a gene matrix given out of core as column blocks (`src` stands for

@@ -45,10 +45,14 @@ fn type_name(l: &Label) -> &'static str {
     }
 }
 
-/// D.7: var, matrix shape, ids, panel, for `matrix`, which stands for
-/// `ds.gene_expression` (it is that, or one built beside the other inputs' checks).
-/// `None` when there is no gene_expression.
-pub fn prepare<'a>(
+/// D.7: var, matrix shape, ids, panel. `None` when there is no gene_expression.
+pub fn prepare<'a>(ds: &'a Dataset, options: &ExportOptions, n_cells: usize) -> Result<Option<Genes<'a>>> {
+    prepare_matrix(ds.gene_expression.as_ref(), ds, options, n_cells)
+}
+
+/// [`prepare`] with `matrix` standing for `ds.gene_expression` (e.g. one built beside
+/// the other inputs' checks).
+pub fn prepare_matrix<'a>(
     matrix: Option<&'a Matrix>,
     ds: &Dataset,
     options: &ExportOptions,
