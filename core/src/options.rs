@@ -19,11 +19,16 @@ pub enum Durability {
 /// may differ between backends; the decompressed payload never does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum GzipBackend {
+    /// The default: libdeflate, except for quantized gene payloads, which are coded
+    /// with run-length deflate ([`crate::codec::run_deflate`]), several times faster at
+    /// a smaller size than zlib's level 6 on the genes measured here. At levels 7–9
+    /// such a payload is coded both ways and the smaller kept.
+    #[default]
+    Auto,
     /// flate2 on zlib-rs (pure Rust).
     ZlibRs,
-    /// libdeflate, one-shot: the default, fastest at every level measured here
-    /// (see ARCHITECTURE.md, "gzip backend").
-    #[default]
+    /// libdeflate, one-shot, for every payload: the fastest LZ77 backend at every
+    /// level measured here (see ARCHITECTURE.md, "gzip backend").
     Libdeflate,
     /// miniz_oxide, pure Rust (slowest; kept for comparison).
     Miniz,

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use cellucid_core::codec::gzip::{gunzip_single_member, GzipEncoder};
-use cellucid_core::codec::Json;
+use cellucid_core::codec::{Json, PayloadKind};
 use cellucid_core::options::GzipBackend;
 
 mod support;
@@ -20,7 +20,8 @@ fn golden() -> std::path::PathBuf {
     assert!(g.is_dir(), "golden set not found at {} (set CELLUCID_SHARED)", g.display());
     g
 }
-const BACKENDS: [GzipBackend; 3] = [GzipBackend::ZlibRs, GzipBackend::Libdeflate, GzipBackend::Miniz];
+const BACKENDS: [GzipBackend; 4] =
+    [GzipBackend::Auto, GzipBackend::ZlibRs, GzipBackend::Libdeflate, GzipBackend::Miniz];
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -76,6 +77,37 @@ fn golden_members_reencode_with_every_backend() {
             }
         }
     }
+}
+
+/// The quantized genes of the golden set, coded as the default backend codes them
+/// (run-length at levels 1–6, the smaller of two codings above): every member decodes
+/// to the golden payload, and together they are no larger than zlib 1.2.13's members.
+#[test]
+fn golden_gene_codes_run_length_coded_no_larger_than_zlib() {
+    golden();
+    let (mut ours, mut zlib, mut members) = (0usize, 0usize, 0usize);
+    let mut out = Vec::new();
+    for (name, level, files) in golden_cases() {
+        let mut enc = GzipEncoder::new(level, GzipBackend::Auto);
+        for f in files {
+            let rel = f.to_string_lossy();
+            let Some(at) = rel.find("/var/") else { continue };
+            if PayloadKind::of_path(&rel[at + 1..]) != PayloadKind::GeneCodes {
+                continue;
+            }
+            let golden = std::fs::read(&f).expect("read golden gz");
+            let payload = gunzip_single_member(&golden).expect("golden is one member");
+            enc.encode_codes(&payload, &mut out);
+            assert_eq!(out[..10], golden[..10], "{name} {rel}: header");
+            assert_eq!(gunzip_single_member(&out).expect("valid member"), payload, "{name} {rel}");
+            ours += out.len();
+            zlib += golden.len();
+            members += 1;
+        }
+    }
+    println!("{members} golden gene-code members: {ours} bytes run-length coded, {zlib} bytes by zlib");
+    assert!(members >= 10, "only {members} quantized gene members in the golden set");
+    assert!(ours <= zlib, "{ours} bytes against zlib's {zlib}");
 }
 
 /// Compares zlib-rs's deflate bytes with zlib 1.2.13's (the golden files), listing the

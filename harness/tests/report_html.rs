@@ -3,39 +3,12 @@
 //! a real `quick` sweep store, takes a screenshot, dumps the DOM and checks that every
 //! table and plot is there and that nothing failed to load.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
-fn chromium() -> String {
-    for c in ["chromium", "chromium-browser"] {
-        if Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return c.to_string();
-        }
-    }
-    panic!("chromium is not installed: run scripts/install-browser.sh");
-}
-
-fn browser(bin: &str, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
-    let mut args: Vec<String> = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.push(format!("--user-data-dir={}", profile.display()));
-    args.extend(extra.iter().cloned());
-    args.push(url.to_string());
-    Command::new(bin).args(&args).output().expect("chromium runs")
-}
+use support::{browser, chromium};
 
 #[test]
 fn html_report_renders_in_chromium() {

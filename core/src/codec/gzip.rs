@@ -6,8 +6,9 @@
 //! one raw deflate stream of the whole payload, then CRC-32 and ISIZE little-endian.
 //!
 //! [`GzipEncoder`] writes that framing around one of three deflate backends
-//! ([`GzipBackend`]). The decompressed bytes never depend on the backend; the deflate
-//! bytes may. It is built once per worker thread and reused for many payloads, so it
+//! ([`GzipBackend`]), or around a run-length stream for quantized genes
+//! ([`GzipEncoder::encode_codes`]). The decompressed bytes never depend on the backend;
+//! the deflate bytes may. It is built once per worker thread and reused for many payloads, so it
 //! keeps the backend's compressor state (and the caller keeps `out`'s allocation).
 //!
 //! [`gunzip_single_member`] is the reader the validator and tests use: it accepts the
@@ -20,6 +21,7 @@ use miniz_oxide::deflate::core::{
     TDEFLStatus,
 };
 
+use super::run_deflate::RunDeflate;
 use crate::options::GzipBackend;
 
 /// Length of the fixed header the reference writes.
@@ -53,11 +55,45 @@ pub struct GzipEncoder {
     pub backend: GzipBackend,
     /// Compressor state and the `(level, backend)` it was built for.
     state: Option<(u32, GzipBackend, State)>,
+    /// The run-length coder of [`GzipBackend::Auto`], and a second buffer for the
+    /// levels at which both codings are tried.
+    runs: RunDeflate,
+    other: Vec<u8>,
 }
 
 impl GzipEncoder {
     pub fn new(level: u32, backend: GzipBackend) -> Self {
-        GzipEncoder { level, backend, state: None }
+        GzipEncoder { level, backend, state: None, runs: RunDeflate::new(), other: Vec::new() }
+    }
+
+    /// Replace `out` with one gzip member holding `payload`, quantized gene codes.
+    ///
+    /// With [`GzipBackend::Auto`] the stream is run-length deflate at levels 1–6; at 7–9,
+    /// where the user asked for the smallest file, it is the smaller of run-length and
+    /// libdeflate at that level. Other backends code it like any payload.
+    pub fn encode_codes(&mut self, payload: &[u8], out: &mut Vec<u8>) {
+        if self.backend != GzipBackend::Auto {
+            return self.encode(payload, out);
+        }
+        if self.level >= 7 {
+            let mut lz = std::mem::take(&mut self.other);
+            self.encode(payload, &mut lz);
+            self.encode_runs(payload, out);
+            if lz.len() < out.len() {
+                std::mem::swap(out, &mut lz);
+            }
+            self.other = lz;
+            return;
+        }
+        self.encode_runs(payload, out);
+    }
+
+    /// One gzip member whose stream is run-length deflate.
+    fn encode_runs(&mut self, payload: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&header(self.level));
+        self.runs.compress(payload, out);
+        push_trailer(payload, out);
     }
 
     /// Replace `out` with one gzip member holding `payload`.
@@ -79,9 +115,7 @@ impl GzipEncoder {
             out.truncate(HEADER_LEN);
             deflate_stored(payload, out);
         }
-        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        // ISIZE is the length modulo 2^32 by definition (RFC 1952); truncation intended.
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        push_trailer(payload, out);
     }
 
     /// The compressor for the current fields, reset and ready for a new stream.
@@ -102,11 +136,18 @@ impl GzipEncoder {
     }
 }
 
+/// The member's trailer: CRC-32 and ISIZE of the payload, little-endian.
+fn push_trailer(payload: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    // ISIZE is the length modulo 2^32 by definition (RFC 1952); truncation intended.
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+}
+
 impl State {
     fn build(level: u32, backend: GzipBackend) -> State {
         match backend {
             GzipBackend::ZlibRs => State::ZlibRs(Compress::new(Compression::new(level), false)),
-            GzipBackend::Libdeflate => State::Libdeflate(libdeflater::Compressor::new(
+            GzipBackend::Libdeflate | GzipBackend::Auto => State::Libdeflate(libdeflater::Compressor::new(
                 // 0..=9 is always inside libdeflate's 0..=12 range.
                 libdeflater::CompressionLvl::new(level as i32).unwrap_or_default(),
             )),
@@ -344,7 +385,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const BACKENDS: [GzipBackend; 3] = [GzipBackend::ZlibRs, GzipBackend::Libdeflate, GzipBackend::Miniz];
+    const BACKENDS: [GzipBackend; 4] =
+        [GzipBackend::Auto, GzipBackend::ZlibRs, GzipBackend::Libdeflate, GzipBackend::Miniz];
 
     fn gz(level: u32, backend: GzipBackend, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![0xaa; 7]; // stale content must be replaced, not appended to
@@ -423,6 +465,30 @@ mod tests {
     }
 
     #[test]
+    fn codes_are_run_length_coded_by_auto_only_and_the_smaller_kept_above_6() {
+        let codes: Vec<u8> = (0..20_000u32).map(|i| if i % 11 == 0 { (i % 97) as u8 + 1 } else { 0 }).collect();
+        let mut runs = header(6).to_vec();
+        RunDeflate::new().compress(&codes, &mut runs);
+        push_trailer(&codes, &mut runs);
+        let mut out = Vec::new();
+        GzipEncoder::new(6, GzipBackend::Auto).encode_codes(&codes, &mut out);
+        assert_eq!(out, runs, "auto at level 6: the run-length stream");
+        let mut lz = Vec::new();
+        GzipEncoder::new(6, GzipBackend::Libdeflate).encode_codes(&codes, &mut out);
+        GzipEncoder::new(6, GzipBackend::Libdeflate).encode(&codes, &mut lz);
+        assert_eq!(out, lz, "an explicit backend codes genes like anything else");
+        for level in 7..=9 {
+            let mut enc = GzipEncoder::new(level, GzipBackend::Auto);
+            enc.encode_codes(&codes, &mut out);
+            let mut both = [Vec::new(), Vec::new()];
+            enc.encode(&codes, &mut both[0]);
+            enc.encode_runs(&codes, &mut both[1]);
+            assert_eq!(out.len(), both[0].len().min(both[1].len()), "level {level}");
+            assert_eq!(gunzip_single_member(&out).unwrap(), codes);
+        }
+    }
+
+    #[test]
     fn rejects_second_member_trailing_bytes_and_bad_trailer() {
         let m = gz(6, GzipBackend::ZlibRs, b"payload");
         let mut two = m.clone();
@@ -478,6 +544,9 @@ mod tests {
                 for level in 1..=9u32 {
                     enc.level = level;
                     enc.encode(&payload, &mut out);
+                    prop_assert_eq!(&out[..10], &header(level)[..]);
+                    prop_assert_eq!(gunzip_single_member(&out).unwrap(), payload.clone());
+                    enc.encode_codes(&payload, &mut out);
                     prop_assert_eq!(&out[..10], &header(level)[..]);
                     prop_assert_eq!(gunzip_single_member(&out).unwrap(), payload.clone());
                 }

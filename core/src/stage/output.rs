@@ -1,7 +1,7 @@
 //! Writing payload files into the staging directory: raw, or as one gzip member,
 //! with byte and file accounting.
 
-use crate::codec::{GzipEncoder, PayloadEncoder, ZstdEncoder};
+use crate::codec::{GzipEncoder, PayloadEncoder, PayloadKind, ZstdEncoder};
 use crate::error::{IoContext, Result};
 use crate::options::{Durability, ExportOptions, GzipBackend};
 use std::fs::{self, File};
@@ -101,7 +101,7 @@ impl Output {
         let bytes: &[u8] = match enc {
             Some(enc) => {
                 let p = self.root.join(rel);
-                enc.encode(payload, scratch).ctx("cannot compress", &p)?;
+                enc.encode(PayloadKind::of_path(rel), payload, scratch).ctx("cannot compress", &p)?;
                 scratch
             }
             None => payload,

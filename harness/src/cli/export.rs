@@ -105,8 +105,9 @@ pub struct ExportArgs {
     /// fsync every file and directory before publishing.
     #[arg(long)]
     pub durable: bool,
-    /// Deflate implementation: libdeflate (default), zlib-rs, miniz.
-    #[arg(long, default_value = "libdeflate")]
+    /// Deflate implementation: auto (libdeflate, quantized genes run-length coded),
+    /// libdeflate, zlib-rs, miniz.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "libdeflate", "zlib-rs", "miniz"])]
     pub gzip_backend: String,
     /// What-if: zstd payloads at this level instead of gzip (not loadable by the viewer).
     #[arg(long, value_name = "1-22")]
@@ -255,10 +256,11 @@ pub fn options(a: &ExportArgs, params: Option<&Params>, dataset: &cellucid_core:
     }
     o.durability = if a.durable { Durability::Durable } else { Durability::Buffered };
     o.gzip_backend = match a.gzip_backend.as_str() {
+        "auto" => GzipBackend::Auto,
         "zlib-rs" => GzipBackend::ZlibRs,
         "libdeflate" => GzipBackend::Libdeflate,
         "miniz" => GzipBackend::Miniz,
-        other => bail!("--gzip-backend {other:?}: expected zlib-rs, libdeflate or miniz"),
+        other => bail!("--gzip-backend {other:?}: expected auto, libdeflate, zlib-rs or miniz"),
     };
     Ok(o)
 }

@@ -29,7 +29,7 @@
 //! need the export's size again in free space and its decoded payloads in memory (80 GB
 //! for 500k cells × 20k genes as f32).
 
-use cellucid_core::codec::{GzipEncoder, PayloadEncoder, ZstdEncoder};
+use cellucid_core::codec::{GzipEncoder, PayloadEncoder, PayloadKind, ZstdEncoder};
 use cellucid_core::GzipBackend;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -128,7 +128,7 @@ pub const SAMPLE_BYTES: u64 = 512 << 20;
 pub struct Input {
     paths: Vec<String>,
     sizes: Vec<u64>,
-    payloads: Vec<Vec<u8>>,
+    payloads: Vec<Payload>,
     total_files: u64,
     total_written: u64,
 }
@@ -164,7 +164,7 @@ impl Input {
     /// The sample's floor record: the cell's `least` bounds over `runs` runs and this
     /// run's bounds.
     pub fn floor(&self, least: Bounds, runs: u32, this_run: Bounds) -> Floor {
-        let sample_payload: u64 = self.payloads.iter().map(|p| p.len() as u64).sum();
+        let sample_payload: u64 = self.payloads.iter().map(|p| p.bytes.len() as u64).sum();
         Floor {
             least,
             runs,
@@ -177,15 +177,21 @@ impl Input {
     }
 }
 
+/// One decoded payload and its kind (read off its path, as the exporter decides it).
+pub struct Payload {
+    pub kind: PayloadKind,
+    pub bytes: Vec<u8>,
+}
+
 /// The decoded payloads of an export folder (every file but the JSON manifests),
 /// and the on-disk size of every file.
-pub fn payloads_of(dir: &Path) -> io::Result<(Vec<Vec<u8>>, Vec<u64>)> {
+pub fn payloads_of(dir: &Path) -> io::Result<(Vec<Payload>, Vec<u64>)> {
     let (files, _) = cellucid_core::compare::listing(dir)?;
     payloads_of_files(dir, &files.into_iter().collect::<Vec<_>>())
 }
 
 /// [`payloads_of`] for some of the folder's files (paths relative to `dir`).
-fn payloads_of_files(dir: &Path, files: &[String]) -> io::Result<(Vec<Vec<u8>>, Vec<u64>)> {
+fn payloads_of_files(dir: &Path, files: &[String]) -> io::Result<(Vec<Payload>, Vec<u64>)> {
     let mut payloads = Vec::new();
     let mut sizes = Vec::new();
     for f in files {
@@ -201,7 +207,7 @@ fn payloads_of_files(dir: &Path, files: &[String]) -> io::Result<(Vec<Vec<u8>>, 
         } else {
             bytes
         };
-        payloads.push(raw);
+        payloads.push(Payload { kind: PayloadKind::of_path(f), bytes: raw });
     }
     Ok((payloads, sizes))
 }
@@ -220,8 +226,8 @@ fn time<F: FnOnce() -> io::Result<()>>(f: F) -> io::Result<Duration> {
     Ok(t.elapsed())
 }
 
-/// Compresses every payload with all cores.
-pub fn codec_time(payloads: &[Vec<u8>], codec: FloorCodec) -> io::Result<Duration> {
+/// Compresses every payload with all cores, each as the exporter codes its kind.
+pub fn codec_time(payloads: &[Payload], codec: FloorCodec) -> io::Result<Duration> {
     time(|| {
         payloads.par_iter().try_for_each_init(
             || {
@@ -233,7 +239,7 @@ pub fn codec_time(payloads: &[Vec<u8>], codec: FloorCodec) -> io::Result<Duratio
                 (enc, Vec::new())
             },
             |(enc, out), p| match enc {
-                Some(e) => e.encode(p, out),
+                Some(e) => e.encode(p.kind, &p.bytes, out),
                 None => Ok(()),
             },
         )

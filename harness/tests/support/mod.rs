@@ -38,3 +38,36 @@ pub fn mounts_under(dir: &Path) -> Vec<String> {
         .filter(|m| m.starts_with(&*canon.to_string_lossy()))
         .collect()
 }
+
+/// Debian's Chromium (installed by `scripts/install-browser.sh`; tests install nothing).
+pub fn chromium() -> String {
+    for c in ["chromium", "chromium-browser"] {
+        if Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return c.to_string();
+        }
+    }
+    panic!("chromium is not installed: run scripts/install-browser.sh");
+}
+
+/// Runs headless Chromium on `url` with a fresh profile and `extra` flags.
+pub fn browser(bin: &str, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().cloned());
+    args.push(url.to_string());
+    Command::new(bin).args(&args).output().expect("chromium runs")
+}
