@@ -82,6 +82,22 @@ fn kernels(c: &mut Criterion) {
             });
         }
     }
+    // What the default backend does with these payloads: run-length deflate at 1–6,
+    // the smaller of it and libdeflate at 7–9.
+    for level in [1u32, 6, 9] {
+        g.bench_function(BenchmarkId::new("auto (gene codes)", level), |b| {
+            let mut enc = GzipEncoder::new(level, GzipBackend::Auto);
+            let mut out = Vec::new();
+            b.iter(|| {
+                q8.iter()
+                    .map(|p| {
+                        enc.encode_codes(p, &mut out);
+                        out.len()
+                    })
+                    .sum::<usize>()
+            })
+        });
+    }
     g.finish();
 
     let mut g = short(c, "genes/zstd_what_if");
