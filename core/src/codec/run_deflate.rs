@@ -527,10 +527,15 @@ mod tests {
         out
     }
 
+    /// Compress, then inflate with two independent decoders (zlib-rs through flate2,
+    /// and miniz_oxide); the browser's own decoder reads real exports in
+    /// harness/tests/browser_gzip.rs.
     fn round_trip(payload: &[u8]) -> usize {
         let mut out = Vec::new();
         RunDeflate::new().compress(payload, &mut out);
         assert_eq!(inflate(&out, payload.len()), payload);
+        let miniz = miniz_oxide::inflate::decompress_to_vec(&out).expect("miniz_oxide inflates it");
+        assert_eq!(miniz, payload);
         out.len()
     }
 
