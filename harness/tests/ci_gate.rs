@@ -351,8 +351,9 @@ fn a_gate_between_two_writers_reports_and_gates_their_outputs() {
     std::fs::write(&plan, WRITERS_PLAN).expect("write plan");
     // The reference (PyPI cellucid 0.9.2) as the baseline, ours as the candidate: both
     // claim compact_v1, so their outputs must be identical. Uncompressed they are byte for
-    // byte; gzip'd, ours deflates with libdeflate (same decompressed bytes, other
-    // stream), which the hash sees: a format change, reported with what differs.
+    // byte; gzip'd, ours deflates with libdeflate and run-length codes quantized genes
+    // (same decompressed bytes, other streams), which the hash sees: a format change,
+    // reported with what differs.
     let out = Command::new(bin())
         .args(["ci", "--baseline-writer", "cellucid-py-0.9.2", "--candidate-writer", "cellucid-bench", "--json", "--quiet"])
         .args(["--min-pairs", "6", "--min-run-ms", "0", "--plan"])
