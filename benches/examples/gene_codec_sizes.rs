@@ -64,14 +64,14 @@ fn report(what: &str, payloads: &[Vec<u8>]) {
     let raw: usize = payloads.iter().map(Vec::len).sum();
     println!("{what}: {} payloads, {:.1} MB", payloads.len(), raw as f64 / 1e6);
     println!("  {:<16} {:>12} {:>9} {:>10} {:>9}", "encoder", "bytes", "vs zlib6", "ms (1 core)", "MB/s");
-    let zlib6 = measure(payloads, |p, o| gzip(6, GzipBackend::ZlibRs).encode(p, o)).0;
+    let zlib6 = measure(payloads, |p, o| GzipEncoder::new(6, GzipBackend::ZlibRs).encode(p, o)).0;
     let mut rows: Vec<(String, (usize, f64))> = Vec::new();
     for level in [1, 6, 9] {
-        let mut z = gzip(level, GzipBackend::ZlibRs);
+        let mut z = GzipEncoder::new(level, GzipBackend::ZlibRs);
         rows.push((format!("zlib {level}"), measure(payloads, |p, o| z.encode(p, o))));
     }
     for level in [1, 3, 6] {
-        let mut l = gzip(level, GzipBackend::Libdeflate);
+        let mut l = GzipEncoder::new(level, GzipBackend::Libdeflate);
         rows.push((format!("libdeflate {level}"), measure(payloads, |p, o| l.encode(p, o))));
     }
     let mut r = RunDeflate::new();
@@ -89,10 +89,6 @@ fn report(what: &str, payloads: &[Vec<u8>]) {
             raw as f64 / 1e6 / secs
         );
     }
-}
-
-fn gzip(level: u32, backend: GzipBackend) -> GzipEncoder {
-    GzipEncoder::new(level, backend)
 }
 
 /// Total output bytes and the best of three sequential passes' seconds.

@@ -229,8 +229,9 @@ fn deflate_miniz(c: &mut CompressorOxide, payload: &[u8], out: &mut Vec<u8>) -> 
     }
 }
 
-/// Stored (uncompressed) deflate blocks: the fallback that cannot fail.
-fn deflate_stored(payload: &[u8], out: &mut Vec<u8>) {
+/// Stored (uncompressed) deflate blocks: the fallback that cannot fail (and what
+/// run-length deflate writes for incompressible payloads).
+pub(super) fn deflate_stored(payload: &[u8], out: &mut Vec<u8>) {
     let mut chunks = payload.chunks(0xffff).peekable();
     if chunks.peek().is_none() {
         out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);

@@ -11,6 +11,8 @@
 //! The stream is plain RFC 1951: any inflater reads it. Both Huffman codes are kept
 //! complete (at least two used symbols each), the form every decoder accepts.
 
+use super::gzip::deflate_stored;
+
 /// The longest match deflate can express.
 const MAX_MATCH: usize = 258;
 /// The shortest match deflate can express.
@@ -51,10 +53,13 @@ impl RunDeflate {
         let dynamic = DynamicCode::build(&freqs);
         let fixed_bits = fixed_block_bits(&freqs);
         let stored_bits = stored_bits(payload.len());
-        let mut w = BitWriter::new(out);
         if stored_bits < dynamic.block_bits.min(fixed_bits) {
-            write_stored(&mut w, payload);
-        } else if fixed_bits <= dynamic.block_bits {
+            // The stream starts byte-aligned, so gzip's stored fallback is this block.
+            deflate_stored(payload, out);
+            return;
+        }
+        let mut w = BitWriter::new(out);
+        if fixed_bits <= dynamic.block_bits {
             w.put(0b011, 3); // final block, fixed Huffman
             write_tokens(&mut w, &self.tokens, &fixed_code());
         } else {
@@ -126,8 +131,6 @@ const LENGTH_CODE: [u8; MAX_MATCH + 1] = {
 
 /// Symbol counts of a token stream, end-of-block included.
 struct Frequencies {
-    /// How often each token value occurs (literals 0–255, match lengths at 256 + len).
-    tokens: [u32; TOKEN_VALUES],
     litlen: [u32; LITLEN_SYMBOLS],
     /// Total extra bits of the length codes.
     extra_bits: u64,
@@ -139,13 +142,16 @@ const TOKEN_VALUES: usize = 256 + MAX_MATCH + 1;
 
 impl Frequencies {
     fn of(tokens: &[Token]) -> Self {
-        let mut f = Frequencies { tokens: [0; TOKEN_VALUES], litlen: [0; LITLEN_SYMBOLS], extra_bits: 0, matches: 0 };
+        // Counted per token value first (literals, then match lengths at 256 + len), so
+        // a length's symbol and extra bits are looked up once, not once per match.
+        let mut per_value = [0u32; TOKEN_VALUES];
         for &t in tokens {
-            f.tokens[usize::from(t)] += 1;
+            per_value[usize::from(t)] += 1;
         }
-        f.litlen[..256].copy_from_slice(&f.tokens[..256]);
+        let mut f = Frequencies { litlen: [0; LITLEN_SYMBOLS], extra_bits: 0, matches: 0 };
+        f.litlen[..256].copy_from_slice(&per_value[..256]);
         for len in MIN_MATCH..=MAX_MATCH {
-            let n = f.tokens[256 + len];
+            let n = per_value[256 + len];
             let (sym, _, extra) = length_symbol(len);
             f.litlen[sym] += n;
             f.extra_bits += u64::from(n) * u64::from(extra);
@@ -179,53 +185,39 @@ impl Code {
     }
 }
 
-/// The fixed literal/length code of RFC 1951 §3.2.6 (distance codes are 5 bits).
-fn fixed_litlen_lens() -> Vec<u8> {
-    (0..288).map(|s| match s {
-        0..=143 => 8,
-        144..=255 => 9,
-        256..=279 => 7,
-        _ => 8,
-    })
-    .collect()
-}
+/// The fixed literal/length code lengths of RFC 1951 §3.2.6 (distance codes are 5 bits).
+const FIXED_LITLEN_LENS: [u8; 288] = {
+    let mut lens = [8u8; 288];
+    let mut s = 144;
+    while s < 256 {
+        lens[s] = 9;
+        s += 1;
+    }
+    while s < 280 {
+        lens[s] = 7;
+        s += 1;
+    }
+    lens
+};
 
 fn fixed_code() -> Code {
-    Code::from_lens(fixed_litlen_lens(), &[5; 30])
+    Code::from_lens(FIXED_LITLEN_LENS.to_vec(), &[5; 30])
 }
 
 fn fixed_block_bits(f: &Frequencies) -> u64 {
-    3 + f.body_bits(&fixed_litlen_lens(), 5)
+    3 + f.body_bits(&FIXED_LITLEN_LENS, 5)
 }
 
-/// A stored stream: 3 header bits padded to a byte, then per block of at most 65,535
-/// bytes LEN and NLEN; every block after the first has its own padded header byte.
+/// The size of the stream [`deflate_stored`] writes: per block of at most 65,535 bytes,
+/// 3 header bits padded to a byte, then LEN and NLEN.
 fn stored_bits(n: usize) -> u64 {
     let blocks = n.div_ceil(0xffff).max(1) as u64;
     blocks * 8 * 5 + n as u64 * 8
 }
 
-fn write_stored(w: &mut BitWriter<'_>, payload: &[u8]) {
-    let mut chunks = payload.chunks(0xffff).peekable();
-    if chunks.peek().is_none() {
-        w.put(1, 3);
-        w.align_and_raw(&[0x00, 0x00, 0xff, 0xff]);
-        return;
-    }
-    while let Some(chunk) = chunks.next() {
-        w.put(u64::from(chunks.peek().is_none()), 3);
-        let len = chunk.len() as u16; // chunks are at most 0xffff bytes
-        let mut head = [0u8; 4];
-        head[..2].copy_from_slice(&len.to_le_bytes());
-        head[2..].copy_from_slice(&(!len).to_le_bytes());
-        w.align_and_raw(&head);
-        w.align_and_raw(chunk);
-    }
-}
-
 fn write_tokens(w: &mut BitWriter<'_>, tokens: &[Token], code: &Code) {
     // Each token's whole bit string (code, extra bits, distance code: at most
-    // 15 + 5 + 15 bits) looked up once per token value instead of composed per token.
+    // 15 + 5 + 5 bits) looked up once per token value instead of composed per token.
     let mut table = [(0u64, 0u32); TOKEN_VALUES];
     for (lit, slot) in table[..256].iter_mut().enumerate() {
         *slot = (u64::from(code.codes[lit]), u32::from(code.lens[lit]));
@@ -492,23 +484,13 @@ impl<'a> BitWriter<'a> {
         }
     }
 
-    /// Pad to a byte boundary with zero bits, then append `bytes` as they are.
-    fn align_and_raw(&mut self, bytes: &[u8]) {
-        self.flush_bytes();
-        self.out.extend_from_slice(bytes);
-    }
-
-    fn flush_bytes(&mut self) {
+    /// Write the bits still held, padded with zeros to a whole byte.
+    fn finish(mut self) {
         while self.n > 0 {
             self.out.push(self.acc as u8);
             self.acc >>= 8;
             self.n = self.n.saturating_sub(8);
         }
-        self.acc = 0;
-    }
-
-    fn finish(mut self) {
-        self.flush_bytes();
     }
 }
 
